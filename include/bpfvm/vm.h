@@ -1,0 +1,135 @@
+/* vm.h - load and run eBPF bytecode: the environment (helpers, host memory), programs, runs.
+ *
+ * Errors are negative errno values; a caller-owned buffer receives a one-line message
+ * naming what went wrong and where (the instruction index as "pc N"). */
+#ifndef BPFVM_VM_H
+#define BPFVM_VM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "bpfvm/insn.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct bpfvm_vm;   /* an environment: helper table, host memory regions, log callback */
+struct bpfvm_prog; /* a loaded, immutable program; may run on many threads at once */
+struct bpfvm_exec; /* the state of one run, handed to helpers */
+
+/* A helper: five arguments in r1-r5, the result goes to r0.  `ex` gives access to the run
+ * (user pointer, memory checks). */
+typedef uint64_t (*bpfvm_helper_fn)(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4,
+                                    uint64_t r5, struct bpfvm_exec *ex);
+
+/* Log callback: level 0 = error, 1 = info, 2 = debug. */
+typedef void (*bpfvm_log_fn)(int level, const char *msg, void *user);
+
+/* Create / destroy an environment.  Returns NULL only when out of memory. */
+struct bpfvm_vm *bpfvm_vm_new(void);
+void bpfvm_vm_free(struct bpfvm_vm *vm);
+
+/* Register (or replace) helper `id` (the kernel's BPF_FUNC_* number, or any id of your own
+ * below 65536).  `name` is used in messages and the disassembler.  0 or -EINVAL. */
+int bpfvm_vm_set_helper(struct bpfvm_vm *vm, uint32_t id, const char *name, bpfvm_helper_fn fn);
+
+/* Look up a registered helper by id; NULL when none. */
+const char *bpfvm_vm_helper_name(const struct bpfvm_vm *vm, uint32_t id);
+
+/* Host memory that checked programs may access (besides the stack and the run's data).
+ * Up to 64 regions; 0, -EINVAL or -ENOSPC. */
+int bpfvm_vm_add_region(struct bpfvm_vm *vm, void *base, size_t size, bool writable);
+
+void bpfvm_vm_set_log(struct bpfvm_vm *vm, bpfvm_log_fn fn, void *user);
+
+/* Engines. */
+enum bpfvm_engine {
+    BPFVM_ENGINE_DEFAULT = 0, /* the JIT where it exists for the CPU, else the interpreter */
+    BPFVM_ENGINE_INTERP = 1,
+    BPFVM_ENGINE_JIT = 2,
+};
+
+/* Load flags. */
+#define BPFVM_LOAD_CHECKED (1u << 0) /* check every memory access at run time (unverified code) */
+
+struct bpfvm_load_opts {
+    size_t sz;          /* sizeof(struct bpfvm_load_opts), for growth */
+    unsigned flags;     /* BPFVM_LOAD_* */
+    char *errbuf;       /* optional message buffer */
+    size_t errbuf_len;
+};
+
+/* Check and pre-decode `cnt` instruction slots.  The instructions are copied.  Rejects unknown
+ * opcodes, bad registers, jumps outside the program or into the middle of lddw, calls to
+ * helpers not registered in `vm`, and map references that no loader resolved.
+ * The vm must outlive the program.  0 or negative errno. */
+int bpfvm_prog_load(struct bpfvm_vm *vm, const struct bpfvm_insn *insns, size_t cnt,
+                    const struct bpfvm_load_opts *opts, struct bpfvm_prog **out);
+void bpfvm_prog_free(struct bpfvm_prog *prog);
+
+size_t bpfvm_prog_insn_cnt(const struct bpfvm_prog *prog);
+const struct bpfvm_insn *bpfvm_prog_insns(const struct bpfvm_prog *prog);
+
+/* One execution with explicit registers.  Memory the program may touch in checked mode: its
+ * stack, `mem` (when given) and the vm's regions.  LD_ABS/LD_IND read `pkt`. */
+struct bpfvm_exec_opts {
+    size_t sz;
+    uint64_t args[5];       /* r1..r5 on entry */
+    void *mem;              /* run-specific memory (packet buffer, context) */
+    size_t mem_size;
+    bool mem_writable;
+    const void *pkt;        /* data for LD_ABS/LD_IND (defaults to mem) */
+    size_t pkt_size;
+    size_t pkt_net_off;     /* offset of the network header in pkt (for SKF_NET_OFF loads) */
+    uint64_t insn_budget;   /* 0 = unlimited; else the run fails after this many insns */
+    enum bpfvm_engine engine;
+    void *user;             /* handed to helpers via bpfvm_exec_user() */
+    /* outputs */
+    uint64_t insns_executed; /* counted only when insn_budget != 0 */
+    long fault_pc;           /* pc of the faulting instruction, or -1 */
+    char *errbuf;
+    size_t errbuf_len;
+};
+
+/* Run once.  Returns 0 and r0 in *retval, or a negative errno: -EFAULT for a bad memory
+ * access (checked mode), -ETIME when the budget ran out, -EINVAL for a call that cannot be
+ * made (callx to an unknown helper), -E2BIG for too deep calls. */
+int bpfvm_prog_exec(const struct bpfvm_prog *prog, struct bpfvm_exec_opts *opts, uint64_t *retval);
+
+/* For helpers: the run's user pointer, and a checked-mode test that [addr, addr+size) is
+ * memory the program may read (write=false) or write.  Returns true when allowed or when the
+ * program is not checked. */
+void *bpfvm_exec_user(const struct bpfvm_exec *ex);
+bool bpfvm_exec_mem_ok(const struct bpfvm_exec *ex, uint64_t addr, uint64_t size, bool write);
+
+/* BPF_PROG_TEST_RUN contract (shaped like libbpf's bpf_test_run_opts).  data_in is copied to a
+ * private buffer; r1 = that buffer and r2 = its length (the raw-bytecode convention).  After the
+ * last repetition the buffer is copied to data_out (up to data_size_out bytes; data_size_out
+ * then holds the full length).  duration is the mean time per run in ns. */
+struct bpfvm_test_run_opts {
+    size_t sz;
+    const void *data_in;
+    void *data_out;
+    uint32_t data_size_in;
+    uint32_t data_size_out;
+    uint32_t repeat;        /* 0 or 1 = one run */
+    enum bpfvm_engine engine;
+    uint64_t insn_budget;
+    /* outputs */
+    uint64_t retval;        /* full 64-bit r0 */
+    uint64_t duration;      /* mean ns per run */
+    long fault_pc;
+    char *errbuf;
+    size_t errbuf_len;
+};
+int bpfvm_prog_test_run(const struct bpfvm_prog *prog, struct bpfvm_test_run_opts *opts);
+
+/* Register the helpers every raw program may use in the conformance convention: helper 5
+ * returns its first argument (as the bpf_conformance runner expects). */
+int bpfvm_vm_add_conformance_helpers(struct bpfvm_vm *vm);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,140 @@
+/* prog.c - loading a program: structural checks on every slot, jump and call targets, helper
+ * and pseudo-source resolution, then the engines' preparation.  bpfvm_prog_exec dispatches. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/vm_internal.h"
+#include "interp/interp.h"
+#include "isa/isa.h"
+
+#define BPFVM_MAX_INSNS (1u << 20) /* Linux's BPF_COMPLEXITY_LIMIT_INSNS for privileged programs */
+
+static int opt_flags(const struct bpfvm_load_opts *o) { return o ? (int)o->flags : 0; }
+
+/* Every jump and local call must land on an instruction start inside the program. */
+static int check_target(const struct bpfvm_prog *p, const bool *second_slot, size_t pc,
+                        int64_t rel, const char *what, char *err, size_t errlen)
+{
+    int64_t t = (int64_t)pc + 1 + rel;
+    if (t < 0 || t >= (int64_t)p->cnt)
+        return vm_errorf(err, errlen, EINVAL, "pc %zu: %s target %lld is outside the program (0..%zu)",
+                         pc, what, (long long)t, p->cnt - 1);
+    if (second_slot[t])
+        return vm_errorf(err, errlen, EINVAL, "pc %zu: %s target %lld is the middle of lddw", pc,
+                         what, (long long)t);
+    return 0;
+}
+
+static int check_program(struct bpfvm_prog *p, char *err, size_t errlen)
+{
+    bool *second = calloc(p->cnt, sizeof(bool));
+    char msg[160];
+    int rc = 0;
+    if (!second)
+        return vm_errorf(err, errlen, ENOMEM, "out of memory");
+    for (size_t pc = 0; pc < p->cnt; pc++) {
+        const struct bpfvm_insn *in = &p->insns[pc];
+        const struct bpfvm_insn *next = pc + 1 < p->cnt ? in + 1 : NULL;
+        if (isa_check_insn(in, next, msg, sizeof(msg))) {
+            rc = vm_errorf(err, errlen, EINVAL, "pc %zu: %s", pc, msg);
+            goto out;
+        }
+        if (isa_is_lddw(in))
+            second[++pc] = true;
+    }
+    for (size_t pc = 0; pc < p->cnt && !rc; pc++) {
+        const struct bpfvm_insn *in = &p->insns[pc];
+        uint8_t cls = ISA_CLASS(in->code), op = ISA_OP(in->code);
+        if (second[pc])
+            continue;
+        if (isa_is_lddw(in)) {
+            switch (in->src_reg) {
+            case 0:
+                break;
+            case BPF_PSEUDO_FUNC:
+                rc = check_target(p, second, pc, in->imm, "function pointer", err, errlen);
+                break;
+            default:
+                rc = vm_errorf(err, errlen, EINVAL,
+                               "pc %zu: lddw with pseudo source %d (map or BTF reference) must be "
+                               "resolved by the object loader", pc, in->src_reg);
+            }
+            continue;
+        }
+        if (cls != BPF_JMP && cls != BPF_JMP32)
+            continue;
+        if (op == BPF_CALL && ISA_SRC(in->code) == BPF_K) {
+            if (in->src_reg == BPF_PSEUDO_CALL)
+                rc = check_target(p, second, pc, in->imm, "call", err, errlen);
+            else if (in->src_reg == BPF_PSEUDO_KFUNC_CALL)
+                rc = vm_errorf(err, errlen, EINVAL, "pc %zu: kernel function calls (kfunc %d) are not supported",
+                               pc, in->imm);
+            else if (!vm_helper_fn(p->vm, (uint32_t)in->imm))
+                rc = vm_errorf(err, errlen, EINVAL, "pc %zu: call to unknown helper %d", pc, in->imm);
+        } else if (op == BPF_JA) {
+            rc = check_target(p, second, pc, cls == BPF_JMP32 ? in->imm : in->off, "jump", err, errlen);
+        } else if (op != BPF_CALL && op != BPF_EXIT) {
+            rc = check_target(p, second, pc, in->off, "jump", err, errlen);
+        }
+    }
+out:
+    free(second);
+    return rc;
+}
+
+int bpfvm_prog_load(struct bpfvm_vm *vm, const struct bpfvm_insn *insns, size_t cnt,
+                    const struct bpfvm_load_opts *opts, struct bpfvm_prog **out)
+{
+    char *err = opts ? opts->errbuf : NULL;
+    size_t errlen = opts ? opts->errbuf_len : 0;
+    if (!vm || !out || (!insns && cnt))
+        return vm_errorf(err, errlen, EINVAL, "invalid arguments");
+    *out = NULL;
+    if (cnt == 0)
+        return vm_errorf(err, errlen, EINVAL, "the program is empty");
+    if (cnt > BPFVM_MAX_INSNS)
+        return vm_errorf(err, errlen, E2BIG, "the program has %zu instructions (limit %u)", cnt,
+                         BPFVM_MAX_INSNS);
+    struct bpfvm_prog *p = calloc(1, sizeof(*p));
+    if (!p || !(p->insns = malloc(cnt * sizeof(*insns)))) {
+        free(p);
+        return vm_errorf(err, errlen, ENOMEM, "out of memory");
+    }
+    memcpy(p->insns, insns, cnt * sizeof(*insns));
+    p->cnt = cnt;
+    p->vm = vm;
+    p->flags = (unsigned)opt_flags(opts);
+    int rc = check_program(p, err, errlen);
+    if (!rc)
+        rc = interp_prepare(p, err, errlen);
+    if (rc) {
+        bpfvm_prog_free(p);
+        return rc;
+    }
+    *out = p;
+    return 0;
+}
+
+void bpfvm_prog_free(struct bpfvm_prog *prog)
+{
+    if (!prog)
+        return;
+    interp_free(prog->interp);
+    free(prog->insns);
+    free(prog);
+}
+
+size_t bpfvm_prog_insn_cnt(const struct bpfvm_prog *prog) { return prog ? prog->cnt : 0; }
+const struct bpfvm_insn *bpfvm_prog_insns(const struct bpfvm_prog *prog)
+{
+    return prog ? prog->insns : NULL;
+}
+
+int bpfvm_prog_exec(const struct bpfvm_prog *prog, struct bpfvm_exec_opts *opts, uint64_t *retval)
+{
+    if (!prog || !opts || !retval)
+        return -EINVAL;
+    /* no JIT yet: every engine request runs the interpreter */
+    return interp_exec(prog, opts, retval);
+}

@@ -1,0 +1,36 @@
+/* testlib.h - the tiny test framework every unit test uses: checks that count, a summary line
+ * "N passed, N failed" (read by CI), and small file helpers. */
+#ifndef BPFVM_TESTLIB_H
+#define BPFVM_TESTLIB_H
+
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+extern int test_passed, test_failed;
+
+void test_check(int ok, const char *file, int line, const char *expr, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+
+#define CHECK(cond) test_check(!!(cond), __FILE__, __LINE__, #cond, NULL)
+#define CHECKF(cond, ...) test_check(!!(cond), __FILE__, __LINE__, #cond, __VA_ARGS__)
+#define CHECK_EQ_U64(a, b)                                                                    \
+    do {                                                                                      \
+        uint64_t a_ = (uint64_t)(a), b_ = (uint64_t)(b);                                      \
+        test_check(a_ == b_, __FILE__, __LINE__, #a " == " #b, "0x%llx != 0x%llx",            \
+                   (unsigned long long)a_, (unsigned long long)b_);                           \
+    } while (0)
+#define CHECK_STR(a, b)                                                                       \
+    do {                                                                                      \
+        const char *a_ = (a), *b_ = (b);                                                      \
+        test_check(a_ && b_ && strcmp(a_, b_) == 0, __FILE__, __LINE__, #a " == " #b,         \
+                   "\"%s\" != \"%s\"", a_ ? a_ : "(null)", b_ ? b_ : "(null)");               \
+    } while (0)
+
+/* Print the summary and return the process exit code (0 when nothing failed). */
+int test_summary(void);
+
+/* Read a whole file (NUL-terminated); NULL on error.  *len may be NULL. */
+char *test_read_file(const char *path, size_t *len);
+
+#endif

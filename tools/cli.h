@@ -1,0 +1,39 @@
+/* cli.h - shared pieces of the bpfvm command line: file reading, program loading, errors.
+ * Exit status convention: 0 success, 1 the thing checked failed, 2 bad usage or input. */
+#ifndef BPFVM_CLI_H
+#define BPFVM_CLI_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdint.h>
+#include "bpfvm/bpfvm.h"
+
+#define CLI_OK 0
+#define CLI_FAIL 1
+#define CLI_USAGE 2
+
+/* Print "bpfvm: <msg>" on stderr and return CLI_USAGE (for one-line returns). */
+int cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Read a whole file (NUL-terminated for convenience).  NULL with a message on error. */
+uint8_t *cli_read_file(const char *path, size_t *len);
+int cli_write_file(const char *path, const void *data, size_t len);
+
+/* Read a program: raw bytecode (.bin, or any non-text file) or assembly text (.s / text),
+ * syntax auto-detected unless `syntax` says.  On success *insns is malloc'd. */
+int cli_read_program(const char *path, enum bpfvm_syntax syntax, struct bpfvm_insn **insns,
+                     size_t *cnt);
+
+/* Parse an unsigned number (decimal or 0x hex); false when it is not one. */
+bool cli_parse_u64(const char *s, uint64_t *out);
+
+/* Print bytes as lowercase hex (no separators). */
+void cli_print_hex(FILE *f, const uint8_t *data, size_t len);
+
+/* Subcommands: argv[0] is the subcommand's own name. */
+int cmd_prog(int argc, char **argv);
+int cmd_asm(int argc, char **argv);
+int cmd_disasm(int argc, char **argv);
+
+#endif

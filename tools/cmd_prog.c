@@ -1,0 +1,141 @@
+/* cmd_prog.c - `bpfvm prog run`: run a program once or N times, BPF_PROG_TEST_RUN style. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+static int prog_run_usage(void)
+{
+    fprintf(stderr,
+            "usage: bpfvm prog run PROG [--data-in FILE] [--data-out FILE] [--repeat N]\n"
+            "                      [--interp|--jit] [--max-insns N] [--syntax S] [--json]\n"
+            "  PROG is raw bytecode (.bin) or assembly text (.s).  r1 = the data, r2 = its length.\n");
+    return CLI_USAGE;
+}
+
+static int parse_syntax(const char *s, enum bpfvm_syntax *out)
+{
+    if (!strcmp(s, "llvm") || !strcmp(s, "kernel"))
+        *out = BPFVM_SYNTAX_LLVM;
+    else if (!strcmp(s, "conformance"))
+        *out = BPFVM_SYNTAX_CONFORMANCE;
+    else if (!strcmp(s, "auto"))
+        *out = BPFVM_SYNTAX_AUTO;
+    else
+        return cli_error("unknown syntax '%s' (llvm, conformance or auto)", s);
+    return 0;
+}
+
+static int prog_run(int argc, char **argv)
+{
+    const char *path = NULL, *data_in = NULL, *data_out = NULL;
+    uint64_t repeat = 1, budget = 0;
+    bool json = false;
+    enum bpfvm_engine engine = BPFVM_ENGINE_DEFAULT;
+    enum bpfvm_syntax syntax = BPFVM_SYNTAX_AUTO;
+
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        bool has_val = i + 1 < argc;
+        if (!strcmp(a, "--data-in") && has_val)
+            data_in = argv[++i];
+        else if (!strcmp(a, "--data-out") && has_val)
+            data_out = argv[++i];
+        else if (!strcmp(a, "--repeat") && has_val) {
+            if (!cli_parse_u64(argv[++i], &repeat) || repeat == 0 || repeat > UINT32_MAX)
+                return cli_error("--repeat needs a count from 1 to %u, not '%s'", UINT32_MAX, argv[i]);
+        } else if (!strcmp(a, "--max-insns") && has_val) {
+            if (!cli_parse_u64(argv[++i], &budget))
+                return cli_error("--max-insns needs a count, not '%s'", argv[i]);
+        } else if (!strcmp(a, "--syntax") && has_val) {
+            if (parse_syntax(argv[++i], &syntax))
+                return CLI_USAGE;
+        } else if (!strcmp(a, "--interp"))
+            engine = BPFVM_ENGINE_INTERP;
+        else if (!strcmp(a, "--jit"))
+            engine = BPFVM_ENGINE_JIT;
+        else if (!strcmp(a, "--json"))
+            json = true;
+        else if (a[0] == '-' && a[1])
+            return cli_error("prog run: unknown option '%s'", a), prog_run_usage();
+        else if (!path)
+            path = a;
+        else
+            return cli_error("prog run: unexpected argument '%s'", a);
+    }
+    if (!path)
+        return prog_run_usage();
+    if (engine == BPFVM_ENGINE_JIT)
+        return cli_error("--jit: the JIT is not available in this build");
+
+    struct bpfvm_insn *insns = NULL;
+    size_t cnt = 0, in_len = 0;
+    uint8_t *in = NULL;
+    int rc = cli_read_program(path, syntax, &insns, &cnt);
+    if (rc)
+        return rc;
+    if (data_in && !(in = cli_read_file(data_in, &in_len))) {
+        free(insns);
+        return CLI_USAGE;
+    }
+    if (in_len > UINT32_MAX) {
+        free(insns);
+        free(in);
+        return cli_error("%s: data larger than 4 GiB", data_in);
+    }
+
+    char err[256] = "";
+    struct bpfvm_vm *vm = bpfvm_vm_new();
+    struct bpfvm_prog *prog = NULL;
+    struct bpfvm_load_opts lo = {.sz = sizeof(lo), .flags = BPFVM_LOAD_CHECKED,
+                                 .errbuf = err, .errbuf_len = sizeof(err)};
+    uint8_t *out = in_len ? malloc(in_len) : NULL;
+    rc = bpfvm_prog_load(vm, insns, cnt, &lo, &prog);
+    if (rc) {
+        fprintf(stderr, "bpfvm: %s: %s\n", path, err);
+        rc = CLI_FAIL;
+        goto done;
+    }
+    struct bpfvm_test_run_opts t = {
+        .sz = sizeof(t), .data_in = in, .data_size_in = (uint32_t)in_len, .data_out = out,
+        .data_size_out = (uint32_t)in_len, .repeat = (uint32_t)repeat, .engine = engine,
+        .insn_budget = budget, .errbuf = err, .errbuf_len = sizeof(err),
+    };
+    rc = bpfvm_prog_test_run(prog, &t);
+    if (rc) {
+        fprintf(stderr, "bpfvm: %s: %s\n", path, err);
+        rc = CLI_FAIL;
+        goto done;
+    }
+    if (data_out && cli_write_file(data_out, out, in_len)) {
+        rc = CLI_USAGE;
+        goto done;
+    }
+    if (json) {
+        printf("{\"retval\":%llu,\"duration_ns\":%llu,\"repeat\":%llu,\"data_out\":\"",
+               (unsigned long long)t.retval, (unsigned long long)t.duration,
+               (unsigned long long)repeat);
+        cli_print_hex(stdout, out, in_len);
+        printf("\"}\n");
+    } else {
+        printf("retval: %llu (0x%llx)\nduration: %llu ns\n", (unsigned long long)t.retval,
+               (unsigned long long)t.retval, (unsigned long long)t.duration);
+    }
+done:
+    bpfvm_prog_free(prog);
+    bpfvm_vm_free(vm);
+    free(insns);
+    free(in);
+    free(out);
+    return rc;
+}
+
+int cmd_prog(int argc, char **argv)
+{
+    if (argc >= 2 && !strcmp(argv[1], "run"))
+        return prog_run(argc - 1, argv + 1);
+    fprintf(stderr, "usage: bpfvm prog run PROG ...\n");
+    return CLI_USAGE;
+}

@@ -1,0 +1,46 @@
+/* main.c - the bpfvm command: dispatches to one subcommand per file (cmd_*.c). */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+
+struct command {
+    const char *name;
+    int (*fn)(int argc, char **argv);
+    const char *help;
+};
+
+static const struct command commands[] = {
+    {"prog", cmd_prog, "prog run PROG [--data-in F] [--data-out F] [--repeat N] [--json] ..."},
+    {"asm", cmd_asm, "asm FILE.s -o FILE.bin [--syntax llvm|conformance]"},
+    {"disasm", cmd_disasm, "disasm FILE.bin [--syntax llvm|conformance] [--no-numbers]"},
+};
+
+static void usage(FILE *f)
+{
+    fprintf(f, "usage: bpfvm COMMAND ...\n\ncommands:\n");
+    for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+        fprintf(f, "  bpfvm %s\n", commands[i].help);
+    fprintf(f, "\nbpfvm %s - user-space BPF runtime and toolchain\n", BPFVM_VERSION);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return CLI_USAGE;
+    }
+    if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "help")) {
+        usage(stdout);
+        return CLI_OK;
+    }
+    if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "version")) {
+        printf("bpfvm %s\n", BPFVM_VERSION);
+        return CLI_OK;
+    }
+    for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+        if (!strcmp(argv[1], commands[i].name))
+            return commands[i].fn(argc - 1, argv + 1);
+    cli_error("unknown command '%s' (try bpfvm --help)", argv[1]);
+    return CLI_USAGE;
+}
