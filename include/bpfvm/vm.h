@@ -52,6 +52,7 @@ enum bpfvm_engine {
 
 /* Load flags. */
 #define BPFVM_LOAD_CHECKED (1u << 0) /* check every memory access at run time (unverified code) */
+#define BPFVM_LOAD_NO_JIT (1u << 1)  /* do not compile to native code (interpreter only) */
 
 struct bpfvm_load_opts {
     size_t sz;          /* sizeof(struct bpfvm_load_opts), for growth */
@@ -69,6 +70,9 @@ int bpfvm_prog_load(struct bpfvm_vm *vm, const struct bpfvm_insn *insns, size_t 
 void bpfvm_prog_free(struct bpfvm_prog *prog);
 
 size_t bpfvm_prog_insn_cnt(const struct bpfvm_prog *prog);
+
+/* Whether the program has native code; when not, *why (if given) says why. */
+bool bpfvm_prog_jited(const struct bpfvm_prog *prog, const char **why);
 const struct bpfvm_insn *bpfvm_prog_insns(const struct bpfvm_prog *prog);
 
 /* One execution with explicit registers.  Memory the program may touch in checked mode: its

@@ -2,10 +2,12 @@
  * and pseudo-source resolution, then the engines' preparation.  bpfvm_prog_exec dispatches. */
 #include <errno.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "core/vm_internal.h"
 #include "interp/interp.h"
+#include "jit/jit.h"
 #include "isa/isa.h"
 
 #define BPFVM_MAX_INSNS (1u << 20) /* Linux's BPF_COMPLEXITY_LIMIT_INSNS for privileged programs */
@@ -108,6 +110,14 @@ int bpfvm_prog_load(struct bpfvm_vm *vm, const struct bpfvm_insn *insns, size_t 
     int rc = check_program(p, err, errlen);
     if (!rc)
         rc = interp_prepare(p, err, errlen);
+    if (!rc && !(p->flags & BPFVM_LOAD_NO_JIT)) {
+        /* a program the JIT does not take still runs in the interpreter */
+        int jrc = jit_compile(p, p->jit_why, sizeof(p->jit_why));
+        if (jrc == -ENOMEM)
+            rc = vm_errorf(err, errlen, ENOMEM, "%s", p->jit_why);
+    } else if (!rc) {
+        snprintf(p->jit_why, sizeof(p->jit_why), "loaded with BPFVM_LOAD_NO_JIT");
+    }
     if (rc) {
         bpfvm_prog_free(p);
         return rc;
@@ -121,6 +131,7 @@ void bpfvm_prog_free(struct bpfvm_prog *prog)
     if (!prog)
         return;
     interp_free(prog->interp);
+    jit_free(prog->jit);
     free(prog->insns);
     free(prog);
 }
@@ -135,6 +146,27 @@ int bpfvm_prog_exec(const struct bpfvm_prog *prog, struct bpfvm_exec_opts *opts,
 {
     if (!prog || !opts || !retval)
         return -EINVAL;
-    /* no JIT yet: every engine request runs the interpreter */
-    return interp_exec(prog, opts, retval);
+    switch (opts->engine) {
+    case BPFVM_ENGINE_JIT:
+        if (!prog->jit)
+            return vm_errorf(opts->errbuf, opts->errbuf_len, ENOTSUP, "no JIT code: %s",
+                             prog->jit_why[0] ? prog->jit_why : "not compiled");
+        if (opts->insn_budget)
+            return vm_errorf(opts->errbuf, opts->errbuf_len, ENOTSUP,
+                             "the JIT does not count instructions; use the interpreter for a budget");
+        return jit_exec(prog, opts, retval);
+    case BPFVM_ENGINE_DEFAULT:
+        if (prog->jit && !opts->insn_budget)
+            return jit_exec(prog, opts, retval);
+        return interp_exec(prog, opts, retval);
+    default:
+        return interp_exec(prog, opts, retval);
+    }
+}
+
+bool bpfvm_prog_jited(const struct bpfvm_prog *prog, const char **why)
+{
+    if (why)
+        *why = prog && !prog->jit ? prog->jit_why : NULL;
+    return prog && prog->jit;
 }

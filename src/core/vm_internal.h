@@ -31,6 +31,7 @@ struct bpfvm_vm {
 };
 
 struct interp_code;
+struct jit_code;
 
 struct bpfvm_prog {
     struct bpfvm_vm *vm;
@@ -38,6 +39,8 @@ struct bpfvm_prog {
     size_t cnt;
     unsigned flags;          /* BPFVM_LOAD_* */
     struct interp_code *interp; /* the interpreter's pre-decoded form */
+    struct jit_code *jit;       /* native code, or NULL (then jit_why says why) */
+    char jit_why[160];
 };
 
 /* Look up a helper by id; NULL when not registered. */

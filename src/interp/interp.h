@@ -5,6 +5,7 @@
 #include <stdint.h>
 #include "core/vm_internal.h"
 #include "isa/isa.h"
+#include "core/exec.h"
 
 /* One pre-decoded slot: the handler address (direct threading) and the operands.  The slot
  * after a lddw holds the 64-bit constant in imm64. */
@@ -29,20 +30,6 @@ struct interp_code {
     struct interp_insn *threaded[INTERP_NVARIANTS]; /* per variant, built at load */
 };
 
-/* Per-run state; this is what helpers see as struct bpfvm_exec. */
-#define INTERP_STACK_BYTES (ISA_STACK_SIZE * ISA_MAX_FRAMES)
-struct bpfvm_exec {
-    const struct bpfvm_prog *prog;
-    struct bpfvm_exec_opts *opts;
-    bool checked;
-    uintptr_t stack_lo, stack_hi;
-    uint64_t may_goto_left;
-    /* fault details */
-    long fault_pc;
-    uint64_t fault_addr;
-    int fault_size;
-    bool fault_write;
-};
 
 /* Decode prog->insns (already checked by the loader) into prog->interp. */
 int interp_prepare(struct bpfvm_prog *prog, char *err, size_t errlen);
@@ -54,7 +41,5 @@ int interp_exec(const struct bpfvm_prog *prog, struct bpfvm_exec_opts *opts, uin
 /* Label tables of the run-loop variants (index: enum interp_op). */
 const void *const *interp_labels(enum interp_variant v);
 
-/* Memory test used by checked runs and by helpers. */
-bool interp_mem_ok(const struct bpfvm_exec *ex, uint64_t addr, uint64_t size, bool write);
 
 #endif

@@ -66,7 +66,7 @@ static int RUN_NAME(struct bpfvm_exec *st, const struct interp_insn *code, uint6
 #if CHECKED
 #define MEM_CHECK(addr, size, write)                                                          \
     do {                                                                                      \
-        if (__builtin_expect(!interp_mem_ok(st, (addr), (size), (write)), 0)) {               \
+        if (__builtin_expect(!exec_mem_ok(st, (addr), (size), (write)), 0)) {               \
             st->fault_addr = (addr);                                                          \
             st->fault_size = (size);                                                          \
             st->fault_write = (write);                                                        \
@@ -355,7 +355,7 @@ L_LDDW:
     /* ---- legacy packet loads: big-endian; out of bounds ends the program with r0 = 0 ---------- */
 #define LD_PKT(NAME, SIZE, OFFSET)                                                            \
     L_##NAME : {                                                                              \
-        const uint8_t *p = interp_pkt_ptr(opts, (OFFSET), SIZE);                              \
+        const uint8_t *p = exec_pkt_ptr(opts, (OFFSET), SIZE);                              \
         if (!p)                                                                               \
             goto pkt_out_of_bounds;                                                           \
         reg[0] = SIZE == 1 ? p[0]                                                             \

@@ -92,10 +92,6 @@ int main(int argc, char **argv)
             return 1;
         }
     }
-    if (engine == BPFVM_ENGINE_JIT) {
-        printf("the JIT is not available in this build\n");
-        return 1;
-    }
     uint8_t *mem = NULL, *code = NULL;
     long mem_len = 0, code_len;
     if (mem_hex && (mem_len = parse_hex(mem_hex, &mem, "memory")) < 0)

@@ -113,6 +113,8 @@ static int get_program(const struct conf_test *t, struct bpfvm_insn **insns, siz
                      errlen);
 }
 
+static enum bpfvm_engine engine = BPFVM_ENGINE_INTERP;
+
 static int run_in_process(const struct bpfvm_insn *insns, size_t cnt, struct conf_test *t,
                           unsigned flags, uint64_t *r0, char *err, size_t errlen)
 {
@@ -124,7 +126,7 @@ static int run_in_process(const struct bpfvm_insn *insns, size_t cnt, struct con
     if (!rc) {
         struct bpfvm_exec_opts ex = {.sz = sizeof(ex), .mem = t->mem_len ? t->mem : NULL,
                                      .mem_size = t->mem_len, .mem_writable = true,
-                                     .engine = BPFVM_ENGINE_INTERP, .errbuf = err, .errbuf_len = errlen};
+                                     .engine = engine, .errbuf = err, .errbuf_len = errlen};
         ex.args[0] = t->mem_len ? (uintptr_t)t->mem : 0;
         ex.args[1] = t->mem_len;
         rc = bpfvm_prog_exec(prog, &ex, r0);
@@ -183,13 +185,13 @@ static int run_plugin(const char *plugin, char **popts, int npopts, const struct
     waitpid(pid, &status, 0);
     buf[strcspn(buf, "\r\n")] = 0;
     if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-        snprintf(err, errlen, "plugin failed: %s", buf);
+        snprintf(err, errlen, "plugin failed: %.200s", buf);
         return -1;
     }
     char *end;
     *r0 = strtoull(buf, &end, 16);
     if (end == buf) {
-        snprintf(err, errlen, "plugin printed no value: '%s'", buf);
+        snprintf(err, errlen, "plugin printed no value: %.200s", buf);
         return -1;
     }
     return 0;
@@ -214,13 +216,15 @@ int main(int argc, char **argv)
             break;
         } else if (!strcmp(argv[i], "--unchecked"))
             flags = 0;
+        else if (!strcmp(argv[i], "--jit"))
+            engine = BPFVM_ENGINE_JIT;
         else if (!strcmp(argv[i], "-v"))
             verbose = 1;
         else
             dir = argv[i];
     }
     if (!dir) {
-        fprintf(stderr, "usage: conformance_runner DIR [--unchecked] [-v] [--plugin PATH OPTS...]\n");
+        fprintf(stderr, "usage: conformance_runner DIR [--unchecked] [--jit] [-v] [--plugin PATH OPTS...]\n");
         return 2;
     }
     DIR *d = opendir(dir);
@@ -260,7 +264,7 @@ int main(int argc, char **argv)
             rc = run_in_process(insns, cnt, &t, flags, &r0, err, sizeof(err));
         }
         int ok = rc == 0 && r0 == t.result;
-        char why[320];
+        char why[1024];
         if (rc)
             snprintf(why, sizeof(why), "ERROR %s", err);
         else
@@ -274,6 +278,6 @@ int main(int argc, char **argv)
         free(text);
         free(names[i]);
     }
-    printf("conformance: %s\n", plugin ? plugin : "in-process interpreter");
+    printf("conformance: %s\n", plugin ? plugin : engine == BPFVM_ENGINE_JIT ? "in-process JIT" : "in-process interpreter");
     return test_summary();
 }

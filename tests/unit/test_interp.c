@@ -19,6 +19,7 @@
 #define LDX_DW(d, s, off) I(BPF_LDX | BPF_MEM | BPF_DW, d, s, off, 0)
 
 static struct bpfvm_vm *vm;
+static enum bpfvm_engine g_engine; /* each test runs on the interpreter, then on the JIT */
 
 static int run(const struct bpfvm_insn *p, size_t n, unsigned flags, struct bpfvm_exec_opts *ex,
                uint64_t *r0, char *err)
@@ -30,6 +31,8 @@ static int run(const struct bpfvm_insn *p, size_t n, unsigned flags, struct bpfv
         return rc;
     ex->errbuf = err;
     ex->errbuf_len = 256;
+    if (ex->engine == BPFVM_ENGINE_DEFAULT)
+        ex->engine = g_engine;
     rc = bpfvm_prog_exec(prog, ex, r0);
     bpfvm_prog_free(prog);
     return rc;
@@ -66,7 +69,7 @@ static void test_local_calls(void)
 
     /* recursion deeper than 8 frames fails cleanly with -E2BIG */
     struct bpfvm_insn r[] = {CALL_LOCAL(-1), EXIT()};
-    struct bpfvm_exec_opts ex = {.sz = sizeof(ex)};
+    struct bpfvm_exec_opts ex = {.sz = sizeof(ex), .engine = BPFVM_ENGINE_INTERP};
     uint64_t r0;
     char err[256];
     CHECK_EQ_U64(run(r, 2, BPFVM_LOAD_CHECKED, &ex, &r0, err), (uint64_t)-E2BIG);
@@ -119,8 +122,12 @@ static void test_checked_faults(void)
     struct bpfvm_insn h[] = {I(ISA_LDDW, 1, 0, 0, (int32_t)(uintptr_t)&region),
                              I(0, 0, 0, 0, (int32_t)((uint64_t)(uintptr_t)&region >> 32)),
                              LDX_DW(0, 1, 0), EXIT()};
-    CHECK_EQ_U64(run(h, 4, BPFVM_LOAD_CHECKED, &ex, &r0, err), (uint64_t)-EFAULT);
-    CHECK_EQ_U64(bpfvm_vm_add_region(vm, &region, sizeof(region), false), 0);
+    static bool region_added;
+    if (!region_added) {
+        CHECK_EQ_U64(run(h, 4, BPFVM_LOAD_CHECKED, &ex, &r0, err), (uint64_t)-EFAULT);
+        CHECK_EQ_U64(bpfvm_vm_add_region(vm, &region, sizeof(region), false), 0);
+        region_added = true;
+    }
     CHECK_EQ_U64(run(h, 4, BPFVM_LOAD_CHECKED, &ex, &r0, err), 0);
     CHECK_EQ_U64(r0, 0x1234);
 }
@@ -129,7 +136,8 @@ static void test_budget(void)
 {
     /* infinite loop: ja -1 */
     struct bpfvm_insn p[] = {I(ISA_JA, 0, 0, -1, 0), EXIT()};
-    struct bpfvm_exec_opts ex = {.sz = sizeof(ex), .insn_budget = 1000};
+    /* the budget is the interpreter's: the default engine uses it when a budget is set */
+    struct bpfvm_exec_opts ex = {.sz = sizeof(ex), .insn_budget = 1000, .engine = BPFVM_ENGINE_INTERP};
     uint64_t r0;
     char err[256];
     CHECK_EQ_U64(run(p, 2, BPFVM_LOAD_CHECKED, &ex, &r0, err), (uint64_t)-ETIME);
@@ -140,6 +148,12 @@ static void test_budget(void)
     CHECK_EQ_U64(run(q, 3, 0, &ex, &r0, err), 0);
     CHECK_EQ_U64(ex.insns_executed, 3);
     ex.insn_budget = 2;
+    CHECK_EQ_U64(run(q, 3, 0, &ex, &r0, err), (uint64_t)-ETIME);
+    ex.engine = BPFVM_ENGINE_JIT;
+    CHECK_EQ_U64(run(q, 3, 0, &ex, &r0, err), (uint64_t)-ENOTSUP);
+    ex.engine = BPFVM_ENGINE_DEFAULT;
+    ex.insn_budget = 2;
+    g_engine = BPFVM_ENGINE_DEFAULT;
     CHECK_EQ_U64(run(q, 3, 0, &ex, &r0, err), (uint64_t)-ETIME);
 }
 
@@ -254,17 +268,47 @@ static void test_semantics_edges(void)
     CHECK_EQ_U64(run_ok(m, 5, 0), 8u * 1024 * 1024);
 }
 
+static void test_deep_calls_jit(void)
+{
+    /* a chain of 8 functions each calling the next: the 8th nested frame is too deep */
+    struct bpfvm_insn p[32];
+    int n = 0;
+    for (int f = 0; f < 9; f++) {
+        p[n++] = CALL_LOCAL(1); /* call the next function (two slots ahead, see exit) */
+        p[n++] = EXIT();
+    }
+    p[n - 2] = MOV64_IMM(0, 5);
+    struct bpfvm_exec_opts ex = {.sz = sizeof(ex)};
+    uint64_t r0;
+    char err[256];
+    CHECK_EQ_U64(run(p, (size_t)n, BPFVM_LOAD_CHECKED, &ex, &r0, err), (uint64_t)-E2BIG);
+    /* 7 nested calls (8 frames) are fine */
+    n = 0;
+    for (int f = 0; f < 8; f++) {
+        p[n++] = CALL_LOCAL(1);
+        p[n++] = EXIT();
+    }
+    p[n - 2] = MOV64_IMM(0, 5);
+    CHECK_EQ_U64(run(p, (size_t)n, BPFVM_LOAD_CHECKED, &ex, &r0, err), 0);
+    CHECK_EQ_U64(r0, 5);
+}
+
 int main(void)
 {
+    static const enum bpfvm_engine engines[] = {BPFVM_ENGINE_INTERP, BPFVM_ENGINE_JIT};
     vm = bpfvm_vm_new();
-    test_local_calls();
-    test_callx_function_pointer();
-    test_checked_faults();
+    for (int e = 0; e < 2; e++) {
+        g_engine = engines[e];
+        test_local_calls();
+        test_callx_function_pointer();
+        test_checked_faults();
+        test_packet_loads();
+        test_load_errors();
+        test_helpers();
+        test_semantics_edges();
+        test_deep_calls_jit();
+    }
     test_budget();
-    test_packet_loads();
-    test_load_errors();
-    test_helpers();
-    test_semantics_edges();
     bpfvm_vm_free(vm);
     return test_summary();
 }

@@ -1,0 +1,52 @@
+/* exec.h - the state of one run (what helpers see as struct bpfvm_exec), shared by the
+ * interpreter and the JIT.  The JIT reaches fields by offsetof, so keep it plain. */
+#ifndef BPFVM_EXEC_H
+#define BPFVM_EXEC_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include "core/vm_internal.h"
+#include "isa/isa.h"
+
+#define EXEC_STACK_BYTES (ISA_STACK_SIZE * ISA_MAX_FRAMES)
+#define EXEC_MAY_GOTO_LIMIT (8u * 1024 * 1024) /* Linux's BPF_MAX_LOOPS */
+
+struct bpfvm_exec {
+    const struct bpfvm_prog *prog;
+    struct bpfvm_exec_opts *opts;
+    bool checked;
+    uintptr_t stack_lo, stack_hi;
+    uint64_t may_goto_left;
+    /* fault details */
+    long fault_pc;
+    uint64_t fault_addr;
+    int fault_size;
+    bool fault_write;
+    /* JIT run state */
+    uint64_t jit_entry_rsp; /* native stack pointer after the entry prologue, for unwinding */
+    int32_t jit_depth;      /* current bpf-to-bpf call depth */
+    int32_t jit_err;        /* negative errno when the run stopped on an error */
+    int32_t jit_pkt_oob;    /* a packet load was out of bounds: the program returns 0 */
+    int32_t jit_fault;      /* enum exec_fault: why the JIT code stopped */
+    uint64_t jit_callx_value;
+};
+
+/* Why a run stopped early (the JIT records it; messages are formatted in C). */
+enum exec_fault {
+    EXEC_FAULT_NONE = 0,
+    EXEC_FAULT_MEM,     /* bad memory access: fault_addr/size/write */
+    EXEC_FAULT_ALIGN,   /* misaligned atomic: fault_addr/size */
+    EXEC_FAULT_DEPTH,   /* more than 8 nested frames */
+    EXEC_FAULT_FALLOFF, /* ran past the last instruction */
+    EXEC_FAULT_CALLX,   /* callx to something that is neither helper nor function */
+    EXEC_FAULT_HELPER,  /* call to a helper that was unregistered */
+};
+
+/* Memory test of checked runs (stack, run memory, packet, vm regions). */
+bool exec_mem_ok(const struct bpfvm_exec *ex, uint64_t addr, uint64_t size, bool write);
+
+/* Pointer to `size` bytes of the packet for LD_ABS/LD_IND offset k (Linux's negative
+ * SKF_NET_OFF / SKF_LL_OFF ranges included), or NULL when out of bounds. */
+const uint8_t *exec_pkt_ptr(const struct bpfvm_exec_opts *o, int32_t k, int size);
+
+#endif

@@ -1,0 +1,33 @@
+/* jit.h - the JIT: compiling a loaded program to native code, and running it. */
+#ifndef BPFVM_JIT_H
+#define BPFVM_JIT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "core/vm_internal.h"
+
+struct jit_code {
+    void *mem;          /* mapped code pages (read+execute once finished) */
+    size_t map_size;    /* bytes mapped */
+    size_t code_size;   /* bytes of code */
+    uint32_t *insn_off; /* native offset of each BPF slot (cnt + 1 entries), for dumps */
+    size_t cnt;
+};
+
+/* Whether this build has a JIT for the running CPU. */
+bool jit_available(void);
+
+/* Compile prog (already checked) to native code.  Returns 0, -ENOTSUP with a reason for
+ * programs the JIT does not take (the interpreter still runs them), or -ENOMEM. */
+int jit_compile(struct bpfvm_prog *prog, char *err, size_t errlen);
+void jit_free(struct jit_code *code);
+
+/* Run the compiled program once; see bpfvm_prog_exec. */
+int jit_exec(const struct bpfvm_prog *prog, struct bpfvm_exec_opts *opts, uint64_t *r0);
+
+/* Executable memory: map RW, fill, then seal RX (never writable and executable at once). */
+void *jit_mem_alloc(size_t size, size_t *mapped);
+int jit_mem_seal(void *mem, size_t mapped);
+void jit_mem_free(void *mem, size_t mapped);
+
+#endif
