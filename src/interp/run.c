@@ -95,15 +95,8 @@ const void *const *interp_labels(enum interp_variant v)
 int interp_exec(const struct bpfvm_prog *prog, struct bpfvm_exec_opts *opts, uint64_t *r0)
 {
     _Alignas(16) uint8_t stack[EXEC_STACK_BYTES];
-    struct bpfvm_exec st = {
-        .prog = prog,
-        .opts = opts,
-        .checked = (prog->flags & BPFVM_LOAD_CHECKED) != 0,
-        .stack_lo = (uintptr_t)stack,
-        .stack_hi = (uintptr_t)stack + sizeof(stack),
-        .may_goto_left = EXEC_MAY_GOTO_LIMIT,
-        .fault_pc = -1,
-    };
+    struct bpfvm_exec st;
+    exec_init(&st, prog, opts, stack);
     enum interp_variant v = (st.checked ? INTERP_CHECKED : INTERP_FAST) + (opts->insn_budget != 0);
     if (st.checked)
         memset(stack, 0, sizeof(stack)); /* unverified code may read before writing */

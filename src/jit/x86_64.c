@@ -877,15 +877,8 @@ typedef uint64_t (*jit_entry_fn)(uint64_t, uint64_t, uint64_t, uint64_t, uint64_
 int jit_exec(const struct bpfvm_prog *prog, struct bpfvm_exec_opts *opts, uint64_t *r0)
 {
     _Alignas(16) uint8_t stack[EXEC_STACK_BYTES];
-    struct bpfvm_exec st = {
-        .prog = prog,
-        .opts = opts,
-        .checked = (prog->flags & BPFVM_LOAD_CHECKED) != 0,
-        .stack_lo = (uintptr_t)stack,
-        .stack_hi = (uintptr_t)stack + sizeof(stack),
-        .may_goto_left = EXEC_MAY_GOTO_LIMIT,
-        .fault_pc = -1,
-    };
+    struct bpfvm_exec st;
+    exec_init(&st, prog, opts, stack);
     if (st.checked)
         memset(stack, 0, sizeof(stack));
     jit_entry_fn fn = (jit_entry_fn)prog->jit->mem;
