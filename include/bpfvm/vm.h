@@ -54,11 +54,19 @@ enum bpfvm_engine {
 #define BPFVM_LOAD_CHECKED (1u << 0) /* check every memory access at run time (unverified code) */
 #define BPFVM_LOAD_NO_JIT (1u << 1)  /* do not compile to native code (interpreter only) */
 
+struct bpfvm_map;
+
 struct bpfvm_load_opts {
     size_t sz;          /* sizeof(struct bpfvm_load_opts), for growth */
     unsigned flags;     /* BPFVM_LOAD_* */
     char *errbuf;       /* optional message buffer */
     size_t errbuf_len;
+    /* Maps the program refers to: in `lddw` with src BPF_PSEUDO_MAP_FD/BPF_PSEUDO_MAP_IDX the
+     * imm is an index into this table (bpfvm has no file descriptors); BPF_PSEUDO_MAP_VALUE /
+     * _IDX_VALUE add the second slot's imm as an offset into element 0 of a one-element ARRAY
+     * (global data).  The program holds a reference to each map it uses. */
+    struct bpfvm_map *const *maps;
+    size_t map_cnt;
 };
 
 /* Check and pre-decode `cnt` instruction slots.  The instructions are copied.  Rejects unknown

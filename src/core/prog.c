@@ -9,6 +9,7 @@
 #include "interp/interp.h"
 #include "jit/jit.h"
 #include "isa/isa.h"
+#include "maps/map.h"
 
 #define BPFVM_MAX_INSNS (1u << 20) /* Linux's BPF_COMPLEXITY_LIMIT_INSNS for privileged programs */
 
@@ -51,17 +52,8 @@ static int check_program(struct bpfvm_prog *p, char *err, size_t errlen)
         if (second[pc])
             continue;
         if (isa_is_lddw(in)) {
-            switch (in->src_reg) {
-            case 0:
-                break;
-            case BPF_PSEUDO_FUNC:
+            if (in->src_reg == BPF_PSEUDO_FUNC)
                 rc = check_target(p, second, pc, in->imm, "function pointer", err, errlen);
-                break;
-            default:
-                rc = vm_errorf(err, errlen, EINVAL,
-                               "pc %zu: lddw with pseudo source %d (map or BTF reference) must be "
-                               "resolved by the object loader", pc, in->src_reg);
-            }
             continue;
         }
         if (cls != BPF_JMP && cls != BPF_JMP32)
@@ -83,6 +75,69 @@ static int check_program(struct bpfvm_prog *p, char *err, size_t errlen)
 out:
     free(second);
     return rc;
+}
+
+/* The value each lddw loads: the constant, a map pointer, a global-data address or a function
+ * pointer (the address of the target slot in the program's copy). */
+static int resolve_lddw(struct bpfvm_prog *p, const struct bpfvm_load_opts *o, char *err,
+                        size_t errlen)
+{
+    size_t nmaps = o ? o->map_cnt : 0;
+    if (!(p->lddw_value = calloc(p->cnt, sizeof(uint64_t))))
+        return vm_errorf(err, errlen, ENOMEM, "out of memory");
+    for (size_t pc = 0; pc + 1 < p->cnt; pc++) {
+        const struct bpfvm_insn *in = &p->insns[pc];
+        if (!isa_is_lddw(in))
+            continue;
+        uint64_t v = (uint64_t)(uint32_t)in->imm | (uint64_t)(uint32_t)in[1].imm << 32;
+        switch (in->src_reg) {
+        case 0:
+            break;
+        case BPF_PSEUDO_FUNC:
+            v = (uintptr_t)&p->insns[pc + 1 + (size_t)(int64_t)in->imm];
+            break;
+        case BPF_PSEUDO_MAP_FD:
+        case BPF_PSEUDO_MAP_IDX:
+        case BPF_PSEUDO_MAP_VALUE:
+        case BPF_PSEUDO_MAP_IDX_VALUE: {
+            uint32_t idx = (uint32_t)in->imm;
+            if (idx >= nmaps || !o->maps[idx])
+                return vm_errorf(err, errlen, EINVAL, "pc %zu: map reference %u, but the program has %zu maps",
+                                 pc, idx, nmaps);
+            struct bpfvm_map *m = o->maps[idx];
+            if (in->src_reg == BPF_PSEUDO_MAP_FD || in->src_reg == BPF_PSEUDO_MAP_IDX) {
+                if (in[1].imm)
+                    return vm_errorf(err, errlen, EINVAL, "pc %zu: map reference with a nonzero second imm", pc);
+                v = (uintptr_t)m;
+                break;
+            }
+            uint32_t off = (uint32_t)in[1].imm, key = 0;
+            if (m->type != BPFVM_MAP_TYPE_ARRAY || m->max_entries != 1)
+                return vm_errorf(err, errlen, EINVAL,
+                                 "pc %zu: direct value access needs a one-element array map ('%s' is not)",
+                                 pc, m->name);
+            if (off >= m->value_size)
+                return vm_errorf(err, errlen, EINVAL, "pc %zu: offset %u is outside the %u-byte value of '%s'",
+                                 pc, off, m->value_size, m->name);
+            v = (uintptr_t)map_lookup_fast(m, &key, 0) + off;
+            break;
+        }
+        default:
+            return vm_errorf(err, errlen, EINVAL, "pc %zu: lddw with pseudo source %d (BTF object) is not supported",
+                             pc, in->src_reg);
+        }
+        p->lddw_value[pc] = v;
+        pc++;
+    }
+    if (nmaps) {
+        if (!(p->maps = calloc(nmaps, sizeof(*p->maps))))
+            return vm_errorf(err, errlen, ENOMEM, "out of memory");
+        for (size_t i = 0; i < nmaps; i++)
+            if ((p->maps[i] = o->maps[i]))
+                map_get(p->maps[i]);
+        p->map_cnt = nmaps;
+    }
+    return 0;
 }
 
 int bpfvm_prog_load(struct bpfvm_vm *vm, const struct bpfvm_insn *insns, size_t cnt,
@@ -109,6 +164,8 @@ int bpfvm_prog_load(struct bpfvm_vm *vm, const struct bpfvm_insn *insns, size_t 
     p->flags = (unsigned)opt_flags(opts);
     int rc = check_program(p, err, errlen);
     if (!rc)
+        rc = resolve_lddw(p, opts, err, errlen);
+    if (!rc)
         rc = interp_prepare(p, err, errlen);
     if (!rc && !(p->flags & BPFVM_LOAD_NO_JIT)) {
         /* a program the JIT does not take still runs in the interpreter */
@@ -132,6 +189,11 @@ void bpfvm_prog_free(struct bpfvm_prog *prog)
         return;
     interp_free(prog->interp);
     jit_free(prog->jit);
+    for (size_t i = 0; i < prog->map_cnt; i++)
+        if (prog->maps[i])
+            map_put(prog->maps[i]);
+    free(prog->maps);
+    free(prog->lddw_value);
     free(prog->insns);
     free(prog);
 }

@@ -38,6 +38,9 @@ struct bpfvm_prog {
     struct bpfvm_insn *insns;
     size_t cnt;
     unsigned flags;          /* BPFVM_LOAD_* */
+    uint64_t *lddw_value;       /* resolved 64-bit constant of each lddw (by pc) */
+    struct bpfvm_map **maps;    /* maps referenced, each holding a reference */
+    size_t map_cnt;
     struct interp_code *interp; /* the interpreter's pre-decoded form */
     struct jit_code *jit;       /* native code, or NULL (then jit_why says why) */
     char jit_why[160];

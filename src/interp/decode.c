@@ -146,10 +146,7 @@ static struct interp_insn *thread_variant(const struct bpfvm_prog *prog, const u
     for (size_t i = 0; i <= prog->cnt; i++) {
         if (i < prog->cnt && i > 0 && prog->insns[i - 1].code == ISA_LDDW && ops[i - 1] == IOP_LDDW) {
             /* second slot of lddw: the full 64-bit constant */
-            t[i].imm64 = (uint64_t)(uint32_t)prog->insns[i - 1].imm |
-                         ((uint64_t)(uint32_t)prog->insns[i].imm << 32);
-            if (prog->insns[i - 1].src_reg == BPF_PSEUDO_FUNC)
-                t[i].imm64 = (uintptr_t)&prog->insns[i + prog->insns[i - 1].imm];
+            t[i].imm64 = prog->lddw_value[i - 1];
             t[i].h = labels[IOP_FALLOFF];
             continue;
         }

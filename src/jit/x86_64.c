@@ -734,10 +734,7 @@ static int emit_program(struct jctx *c, char *err, size_t errlen)
             break;
         case BPF_LD:
             if (in->code == ISA_LDDW) {
-                uint64_t v = (uint64_t)(uint32_t)in->imm | (uint64_t)(uint32_t)in[1].imm << 32;
-                if (in->src_reg == BPF_PSEUDO_FUNC)
-                    v = (uintptr_t)&insns[pc + 1 + (size_t)(int64_t)in->imm];
-                x_mov_ri64(b, R[in->dst_reg], v);
+                x_mov_ri64(b, R[in->dst_reg], c->prog->lddw_value[pc]);
                 c->addr[++pc] = (uint32_t)b->len;
             } else {
                 emit_ld_pkt(c, in);

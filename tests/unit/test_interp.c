@@ -197,7 +197,7 @@ static void test_load_errors(void)
         {{I(0xff, 0, 0, 0, 0), EXIT()}, 2, "pc 0: unknown"},
         {{MOV64_IMM(10, 1), EXIT()}, 2, "r10 is read only"},
         {{I(ISA_CALL, 0, 0, 0, 12345), EXIT()}, 2, "unknown helper 12345"},
-        {{I(ISA_LDDW, 1, BPF_PSEUDO_MAP_FD, 0, 3), I(0, 0, 0, 0, 0), EXIT()}, 3, "object loader"},
+        {{I(ISA_LDDW, 1, BPF_PSEUDO_MAP_FD, 0, 3), I(0, 0, 0, 0, 0), EXIT()}, 3, "map reference 3, but the program has 0 maps"},
         {{I(BPF_ALU64 | BPF_END | BPF_X, 0, 0, 0, 16), EXIT()}, 2, "unknown ALU opcode"},
         {{I(BPF_ALU | BPF_END, 0, 0, 0, 17), EXIT()}, 2, "width 17"},
         {{I(BPF_ALU64 | BPF_MOV | BPF_X, 0, 11, 0, 0), EXIT()}, 2, "invalid register r11"},
