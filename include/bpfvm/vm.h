@@ -97,6 +97,7 @@ struct bpfvm_exec_opts {
     uint64_t insn_budget;   /* 0 = unlimited; else the run fails after this many insns */
     enum bpfvm_engine engine;
     void *user;             /* handed to helpers via bpfvm_exec_user() */
+    uint32_t slot;          /* worker slot: which copy of per-CPU maps (like the CPU number) */
     /* outputs */
     uint64_t insns_executed; /* counted only when insn_budget != 0 */
     long fault_pc;           /* pc of the faulting instruction, or -1 */
@@ -114,6 +115,19 @@ int bpfvm_prog_exec(const struct bpfvm_prog *prog, struct bpfvm_exec_opts *opts,
  * program is not checked. */
 void *bpfvm_exec_user(const struct bpfvm_exec *ex);
 bool bpfvm_exec_mem_ok(const struct bpfvm_exec *ex, uint64_t addr, uint64_t size, bool write);
+
+/* For helpers: the worker slot of this run (per-CPU maps), and the program being run. */
+uint32_t bpfvm_exec_slot(const struct bpfvm_exec *ex);
+const struct bpfvm_prog *bpfvm_exec_prog(const struct bpfvm_exec *ex);
+
+/* For helpers that hand memory to the program (a map value, a ring buffer record): let a
+ * checked run access [addr, addr+size) for the rest of the run.  The last 64 grants are kept. */
+void bpfvm_exec_grant(struct bpfvm_exec *ex, const void *addr, uint64_t size, bool writable);
+
+/* For bpf_tail_call: replace the running program with `next` once the helper returns (r1 is
+ * kept, the stack is reset).  Returns -E2BIG beyond Linux's chain limit of 33 tail calls, then
+ * the program simply continues, as in the kernel. */
+int bpfvm_exec_tail_call(struct bpfvm_exec *ex, const struct bpfvm_prog *next);
 
 /* BPF_PROG_TEST_RUN contract (shaped like libbpf's bpf_test_run_opts).  data_in is copied to a
  * private buffer; r1 = that buffer and r2 = its length (the raw-bytecode convention).  After the

@@ -1,5 +1,7 @@
 /* exec.c - run-state services shared by the engines and helpers: checked-mode memory
  * rules and the packet window of LD_ABS/LD_IND. */
+#include <errno.h>
+
 #include "core/exec.h"
 
 /* Linux's negative offsets for packet loads: SKF_NET_OFF is relative to the network header,
@@ -49,8 +51,36 @@ bool exec_mem_ok(const struct bpfvm_exec *ex, uint64_t addr, uint64_t size, bool
     for (int i = 0; i < vm->nregions; i++)
         if (range_in(addr, size, vm->regions[i].base, vm->regions[i].size))
             return !write || vm->regions[i].writable;
+    uint32_t n = ex->ngrants < EXEC_MAX_GRANTS ? ex->ngrants : EXEC_MAX_GRANTS;
+    for (uint32_t i = 0; i < n; i++)
+        if (range_in(addr, size, ex->grants[i].base, ex->grants[i].size))
+            return !write || ex->grants[i].writable;
     return false;
 }
+
+void bpfvm_exec_grant(struct bpfvm_exec *ex, const void *addr, uint64_t size, bool writable)
+{
+    if (!ex || !ex->checked || !addr)
+        return;
+    struct exec_grant *g = &ex->grants[ex->ngrants++ % EXEC_MAX_GRANTS];
+    g->base = (uintptr_t)addr;
+    g->size = size;
+    g->writable = writable;
+}
+
+int bpfvm_exec_tail_call(struct bpfvm_exec *ex, const struct bpfvm_prog *next)
+{
+    if (!ex || !next)
+        return -EINVAL;
+    if (ex->tail_calls >= EXEC_MAX_TAIL_CALLS)
+        return -E2BIG;
+    ex->tail_calls++;
+    ex->tail_next = next;
+    return 0;
+}
+
+uint32_t bpfvm_exec_slot(const struct bpfvm_exec *ex) { return ex ? ex->opts->slot : 0; }
+const struct bpfvm_prog *bpfvm_exec_prog(const struct bpfvm_exec *ex) { return ex ? ex->prog : NULL; }
 
 void *bpfvm_exec_user(const struct bpfvm_exec *ex)
 {

@@ -10,10 +10,19 @@
 
 #define EXEC_STACK_BYTES (ISA_STACK_SIZE * ISA_MAX_FRAMES)
 #define EXEC_MAY_GOTO_LIMIT (8u * 1024 * 1024) /* Linux's BPF_MAX_LOOPS */
+#define EXEC_MAX_TAIL_CALLS 33                 /* Linux's MAX_TAIL_CALL_CNT */
+#define EXEC_MAX_GRANTS 64
+
+struct exec_grant {
+    uintptr_t base;
+    uint64_t size;
+    bool writable;
+};
 
 struct bpfvm_exec {
     const struct bpfvm_prog *prog;
     struct bpfvm_exec_opts *opts;
+    uint64_t args[5];       /* r1-r5 on entry (r1 = the context after a tail call) */
     bool checked;
     uintptr_t stack_lo, stack_hi;
     uint64_t may_goto_left;
@@ -29,6 +38,13 @@ struct bpfvm_exec {
     int32_t jit_pkt_oob;    /* a packet load was out of bounds: the program returns 0 */
     int32_t jit_fault;      /* enum exec_fault: why the JIT code stopped */
     uint64_t jit_callx_value;
+    /* tail calls: the program to continue with, and how many were taken */
+    const struct bpfvm_prog *tail_next;
+    uint64_t tail_ctx;      /* r1 of the bpf_tail_call */
+    uint32_t tail_calls;
+    /* memory helpers handed to a checked run */
+    uint32_t ngrants;
+    struct exec_grant grants[EXEC_MAX_GRANTS];
 };
 
 /* Why a run stopped early (the JIT records it; messages are formatted in C). */
@@ -40,7 +56,13 @@ enum exec_fault {
     EXEC_FAULT_FALLOFF, /* ran past the last instruction */
     EXEC_FAULT_CALLX,   /* callx to something that is neither helper nor function */
     EXEC_FAULT_HELPER,  /* call to a helper that was unregistered */
+    EXEC_FAULT_TAIL,    /* not a fault: bpf_tail_call asked to continue in another program */
 };
+
+/* Engine return value (besides 0 and -errno): continue with st->tail_next. */
+#define EXEC_TAIL 1
+/* The helper id through which tail calls are made (the kernel's BPF_FUNC_tail_call). */
+#define EXEC_TAIL_CALL_HELPER 12
 
 /* Start a run: fill every field explicitly (a designated initializer compiles to `rep stos`,
  * which costs more than a small program's whole run). */
@@ -49,6 +71,8 @@ static inline void exec_init(struct bpfvm_exec *st, const struct bpfvm_prog *pro
 {
     st->prog = prog;
     st->opts = opts;
+    for (int i = 0; i < 5; i++)
+        st->args[i] = opts->args[i];
     st->checked = (prog->flags & BPFVM_LOAD_CHECKED) != 0;
     st->stack_lo = (uintptr_t)stack;
     st->stack_hi = (uintptr_t)stack + EXEC_STACK_BYTES;
@@ -63,6 +87,10 @@ static inline void exec_init(struct bpfvm_exec *st, const struct bpfvm_prog *pro
     st->jit_pkt_oob = 0;
     st->jit_fault = EXEC_FAULT_NONE;
     st->jit_callx_value = 0;
+    st->tail_next = NULL;
+    st->tail_ctx = 0;
+    st->tail_calls = 0;
+    st->ngrants = 0;
 }
 
 /* Memory test of checked runs (stack, run memory, packet, vm regions). */

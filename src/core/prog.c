@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "core/vm_internal.h"
+#include "core/exec.h"
 #include "interp/interp.h"
 #include "jit/jit.h"
 #include "isa/isa.h"
@@ -204,10 +205,11 @@ const struct bpfvm_insn *bpfvm_prog_insns(const struct bpfvm_prog *prog)
     return prog ? prog->insns : NULL;
 }
 
-int bpfvm_prog_exec(const struct bpfvm_prog *prog, struct bpfvm_exec_opts *opts, uint64_t *retval)
+/* One program on the engine the run asked for. */
+static int exec_one(struct bpfvm_exec *st, uint64_t *retval)
 {
-    if (!prog || !opts || !retval)
-        return -EINVAL;
+    const struct bpfvm_prog *prog = st->prog;
+    struct bpfvm_exec_opts *opts = st->opts;
     switch (opts->engine) {
     case BPFVM_ENGINE_JIT:
         if (!prog->jit)
@@ -216,14 +218,37 @@ int bpfvm_prog_exec(const struct bpfvm_prog *prog, struct bpfvm_exec_opts *opts,
         if (opts->insn_budget)
             return vm_errorf(opts->errbuf, opts->errbuf_len, ENOTSUP,
                              "the JIT does not count instructions; use the interpreter for a budget");
-        return jit_exec(prog, opts, retval);
+        return jit_run(st, retval);
     case BPFVM_ENGINE_DEFAULT:
         if (prog->jit && !opts->insn_budget)
-            return jit_exec(prog, opts, retval);
-        return interp_exec(prog, opts, retval);
+            return jit_run(st, retval);
+        return interp_run(st, retval);
     default:
-        return interp_exec(prog, opts, retval);
+        return interp_run(st, retval);
     }
+}
+
+int bpfvm_prog_exec(const struct bpfvm_prog *prog, struct bpfvm_exec_opts *opts, uint64_t *retval)
+{
+    if (!prog || !opts || !retval)
+        return -EINVAL;
+    _Alignas(16) uint8_t stack[EXEC_STACK_BYTES];
+    struct bpfvm_exec st;
+    exec_init(&st, prog, opts, stack);
+    if (st.checked)
+        memset(stack, 0, sizeof(stack)); /* unverified code may read before writing */
+    int rc;
+    while ((rc = exec_one(&st, retval)) == EXEC_TAIL) {
+        /* bpf_tail_call: the next program starts afresh with r1 = the context */
+        st.prog = st.tail_next;
+        st.tail_next = NULL;
+        st.args[0] = st.tail_ctx;
+        st.checked = (st.prog->flags & BPFVM_LOAD_CHECKED) != 0;
+        st.jit_depth = 0;
+        st.jit_pkt_oob = 0;
+    }
+    opts->fault_pc = rc ? st.fault_pc : -1;
+    return rc;
 }
 
 bool bpfvm_prog_jited(const struct bpfvm_prog *prog, const char **why)

@@ -35,8 +35,8 @@ struct interp_code {
 int interp_prepare(struct bpfvm_prog *prog, char *err, size_t errlen);
 void interp_free(struct interp_code *code);
 
-/* Run the program once; see bpfvm_prog_exec. */
-int interp_exec(const struct bpfvm_prog *prog, struct bpfvm_exec_opts *opts, uint64_t *r0);
+/* Run st->prog once (st prepared by exec_init).  0, -errno, or EXEC_TAIL. */
+int interp_run(struct bpfvm_exec *st, uint64_t *r0);
 
 /* Label tables of the run-loop variants (index: enum interp_op). */
 const void *const *interp_labels(enum interp_variant v);

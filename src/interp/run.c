@@ -92,16 +92,9 @@ const void *const *interp_labels(enum interp_variant v)
     return labels;
 }
 
-int interp_exec(const struct bpfvm_prog *prog, struct bpfvm_exec_opts *opts, uint64_t *r0)
+int interp_run(struct bpfvm_exec *st, uint64_t *r0)
 {
-    _Alignas(16) uint8_t stack[EXEC_STACK_BYTES];
-    struct bpfvm_exec st;
-    exec_init(&st, prog, opts, stack);
-    enum interp_variant v = (st.checked ? INTERP_CHECKED : INTERP_FAST) + (opts->insn_budget != 0);
-    if (st.checked)
-        memset(stack, 0, sizeof(stack)); /* unverified code may read before writing */
-    int err = run_variants[v](&st, prog->interp->threaded[v], r0, NULL);
-    opts->fault_pc = err ? st.fault_pc : -1;
-    return err;
+    const struct bpfvm_prog *prog = st->prog;
+    enum interp_variant v = (st->checked ? INTERP_CHECKED : INTERP_FAST) + (st->opts->insn_budget != 0);
+    return run_variants[v](st, prog->interp->threaded[v], r0, NULL);
 }
-

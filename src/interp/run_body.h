@@ -34,7 +34,7 @@ static int RUN_NAME(struct bpfvm_exec *st, const struct interp_insn *code, uint6
     int err;
 
     for (int i = 0; i < 5; i++)
-        reg[i + 1] = opts->args[i];
+        reg[i + 1] = st->args[i];
     reg[0] = 0;
     reg[6] = reg[7] = reg[8] = reg[9] = 0;
     reg[10] = st->stack_hi;
@@ -376,7 +376,12 @@ L_CALL: {
     bpfvm_helper_fn fn = vm_helper_fn(vm, (uint32_t)ip->imm);
     if (__builtin_expect(!fn, 0))
         goto bad_call;
+    uint64_t ctx = reg[1];
     reg[0] = fn(reg[1], reg[2], reg[3], reg[4], reg[5], st);
+    if (__builtin_expect(st->tail_next != NULL, 0) && ip->imm == EXEC_TAIL_CALL_HELPER) {
+        st->tail_ctx = ctx;
+        return EXEC_TAIL;
+    }
     NEXT();
 }
 L_CALL_LOCAL: {

@@ -22,8 +22,9 @@ bool jit_available(void);
 int jit_compile(struct bpfvm_prog *prog, char *err, size_t errlen);
 void jit_free(struct jit_code *code);
 
-/* Run the compiled program once; see bpfvm_prog_exec. */
-int jit_exec(const struct bpfvm_prog *prog, struct bpfvm_exec_opts *opts, uint64_t *r0);
+/* Run st->prog's native code once (st prepared by exec_init).  0, -errno, or EXEC_TAIL. */
+struct bpfvm_exec;
+int jit_run(struct bpfvm_exec *st, uint64_t *r0);
 
 /* Executable memory: map RW, fill, then seal RX (never writable and executable at once). */
 void *jit_mem_alloc(size_t size, size_t *mapped);

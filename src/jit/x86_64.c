@@ -559,6 +559,22 @@ static void emit_helper_call(struct jctx *c, bpfvm_helper_fn fn)
     x_call_abs(&c->b, (const void *)fn);
 }
 
+/* bpf_tail_call: remember r1; when the helper accepted, leave through the unwind stub and
+ * let the caller continue with the next program. */
+static void emit_tail_call(struct jctx *c, bpfvm_helper_fn fn)
+{
+    struct x86_buf *b = &c->b;
+    x_op_mem(b, 1, 0, 0x89, RDI, R12, EX(tail_ctx), 0);
+    emit_helper_call(c, fn);
+    x_op_mem(b, 1, 0, 0x83, 7, R12, EX(tail_next), 0); /* cmp qword [r12+tail_next], 0 */
+    x_byte(b, 0);
+    size_t none = jcc8_fwd(b, CC_E);
+    x_op_mem(b, 0, 0, 0xc7, 0, R12, EX(jit_fault), 0);
+    x_u32(b, EXEC_FAULT_TAIL);
+    emit_jump_to(c, -1, c->prev_unwind);
+    patch8(b, none);
+}
+
 static void emit_callx(struct jctx *c, size_t pc, const struct bpfvm_insn *in)
 {
     struct x86_buf *b = &c->b;
@@ -708,6 +724,8 @@ static int emit_program(struct jctx *c, char *err, size_t errlen)
                 emit_callx(c, pc, in);
             } else if (op == BPF_CALL && in->src_reg == BPF_PSEUDO_CALL) {
                 emit_call_rel(c, c->prev_entry[pc + 1 + (size_t)(int64_t)in->imm]);
+            } else if (op == BPF_CALL && in->imm == EXEC_TAIL_CALL_HELPER) {
+                emit_tail_call(c, vm_helper_fn(c->prog->vm, (uint32_t)in->imm));
             } else if (op == BPF_CALL) {
                 emit_helper_call(c, vm_helper_fn(c->prog->vm, (uint32_t)in->imm));
             } else if (op == BPF_JCOND) {
@@ -871,48 +889,46 @@ out:
 typedef uint64_t (*jit_entry_fn)(uint64_t, uint64_t, uint64_t, uint64_t, uint64_t,
                                  struct bpfvm_exec *);
 
-int jit_exec(const struct bpfvm_prog *prog, struct bpfvm_exec_opts *opts, uint64_t *r0)
+int jit_run(struct bpfvm_exec *st, uint64_t *r0)
 {
-    _Alignas(16) uint8_t stack[EXEC_STACK_BYTES];
-    struct bpfvm_exec st;
-    exec_init(&st, prog, opts, stack);
-    if (st.checked)
-        memset(stack, 0, sizeof(stack));
-    jit_entry_fn fn = (jit_entry_fn)prog->jit->mem;
-    uint64_t v = fn(opts->args[0], opts->args[1], opts->args[2], opts->args[3], opts->args[4], &st);
-    opts->fault_pc = -1;
-    if (st.jit_pkt_oob && !st.jit_fault) {
+    struct bpfvm_exec_opts *opts = st->opts;
+    jit_entry_fn fn = (jit_entry_fn)st->prog->jit->mem;
+    uint64_t v = fn(st->args[0], st->args[1], st->args[2], st->args[3], st->args[4], st);
+    if (st->jit_pkt_oob && !st->jit_fault) {
         *r0 = 0;
         return 0;
     }
-    switch (st.jit_fault) {
+    switch (st->jit_fault) {
     case EXEC_FAULT_NONE:
         *r0 = v;
         return 0;
     case EXEC_FAULT_MEM:
-        opts->fault_pc = st.fault_pc;
+        opts->fault_pc = st->fault_pc;
         return vm_errorf(opts->errbuf, opts->errbuf_len, EFAULT, "pc %ld: invalid %s of %d bytes at 0x%llx",
-                         st.fault_pc, st.fault_write ? "write" : "read", st.fault_size,
-                         (unsigned long long)st.fault_addr);
+                         st->fault_pc, st->fault_write ? "write" : "read", st->fault_size,
+                         (unsigned long long)st->fault_addr);
     case EXEC_FAULT_ALIGN:
-        opts->fault_pc = st.fault_pc;
+        opts->fault_pc = st->fault_pc;
         return vm_errorf(opts->errbuf, opts->errbuf_len, EFAULT,
-                         "pc %ld: misaligned atomic access of %d bytes at 0x%llx", st.fault_pc,
-                         st.fault_size, (unsigned long long)st.fault_addr);
+                         "pc %ld: misaligned atomic access of %d bytes at 0x%llx", st->fault_pc,
+                         st->fault_size, (unsigned long long)st->fault_addr);
     case EXEC_FAULT_DEPTH:
         return vm_errorf(opts->errbuf, opts->errbuf_len, E2BIG, "call nests deeper than %d frames",
                          ISA_MAX_FRAMES);
     case EXEC_FAULT_FALLOFF:
-        opts->fault_pc = st.fault_pc;
+        opts->fault_pc = st->fault_pc;
         return vm_errorf(opts->errbuf, opts->errbuf_len, EINVAL,
-                         "pc %ld: fell off the end of the program", st.fault_pc);
+                         "pc %ld: fell off the end of the program", st->fault_pc);
     case EXEC_FAULT_CALLX:
-        opts->fault_pc = st.fault_pc;
+        opts->fault_pc = st->fault_pc;
         return vm_errorf(opts->errbuf, opts->errbuf_len, EINVAL,
-                         "pc %ld: callx value 0x%llx is neither a helper nor a function", st.fault_pc,
-                         (unsigned long long)st.jit_callx_value);
+                         "pc %ld: callx value 0x%llx is neither a helper nor a function", st->fault_pc,
+                         (unsigned long long)st->jit_callx_value);
+    case EXEC_FAULT_TAIL:
+        st->jit_fault = EXEC_FAULT_NONE;
+        return EXEC_TAIL;
     default:
-        return vm_errorf(opts->errbuf, opts->errbuf_len, EINVAL, "run stopped (fault %d)", st.jit_fault);
+        return vm_errorf(opts->errbuf, opts->errbuf_len, EINVAL, "run stopped (fault %d)", st->jit_fault);
     }
 }
 
@@ -923,7 +939,7 @@ int jit_compile(struct bpfvm_prog *prog, char *err, size_t errlen)
 {
     return vm_errorf(err, errlen, ENOTSUP, "no JIT for this CPU");
 }
-int jit_exec(const struct bpfvm_prog *prog, struct bpfvm_exec_opts *opts, uint64_t *r0)
+int jit_run(struct bpfvm_exec *st, uint64_t *r0)
 {
     return -ENOTSUP;
 }
