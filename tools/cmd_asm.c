@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 
@@ -65,13 +66,127 @@ int cmd_asm(int argc, char **argv)
     return rc;
 }
 
+/* One line of objdump output for the native code: "  1f:\tmov ..." -> offset and text. */
+struct native_line {
+    uint32_t off;
+    char *text;
+};
+
+/* Decode x86-64 code with objdump (binutils); NULL when it is not available. */
+static struct native_line *objdump_lines(const void *code, size_t size, size_t *n)
+{
+    char path[] = "/tmp/bpfvm-jit-XXXXXX";
+    int fd = mkstemp(path);
+    if (fd < 0)
+        return NULL;
+    ssize_t w = write(fd, code, size);
+    close(fd);
+    struct native_line *lines = NULL;
+    *n = 0;
+    if (w == (ssize_t)size) {
+        char cmd[256];
+        snprintf(cmd, sizeof(cmd), "objdump -D -b binary -mi386:x86-64 --no-show-raw-insn %s 2>/dev/null", path);
+        FILE *f = popen(cmd, "r");
+        char buf[512];
+        size_t cap = 0;
+        while (f && fgets(buf, sizeof(buf), f)) {
+            unsigned off;
+            char *tab = strchr(buf, '\t');
+            if (!tab || sscanf(buf, " %x:", &off) != 1)
+                continue;
+            tab[strcspn(tab, "\n")] = 0;
+            if (*n == cap) {
+                cap = cap ? cap * 2 : 256;
+                struct native_line *nl = realloc(lines, cap * sizeof(*lines));
+                if (!nl)
+                    break;
+                lines = nl;
+            }
+            lines[*n].off = off;
+            lines[(*n)++].text = strdup(tab + 1);
+        }
+        if (f)
+            pclose(f);
+    }
+    unlink(path);
+    return lines;
+}
+
+/* The JIT dump: each BPF instruction followed by the native code made from it. */
+static int disasm_jited(const struct bpfvm_insn *insns, size_t cnt, enum bpfvm_syntax syntax,
+                        unsigned flags)
+{
+    char err[256] = "";
+    struct bpfvm_vm *vm = bpfvm_vm_new();
+    struct bpfvm_prog *prog = NULL;
+    struct bpfvm_load_opts lo = {.sz = sizeof(lo), .flags = flags, .errbuf = err, .errbuf_len = sizeof(err)};
+    int rc = CLI_OK;
+    const char *why = NULL;
+    if (bpfvm_prog_load(vm, insns, cnt, &lo, &prog)) {
+        rc = CLI_FAIL;
+        fprintf(stderr, "bpfvm: %s\n", err);
+    } else if (!bpfvm_prog_jited(prog, &why)) {
+        rc = CLI_FAIL;
+        fprintf(stderr, "bpfvm: not JIT-compiled: %s\n", why ? why : "no JIT for this CPU");
+    } else {
+        size_t size, nlines = 0, li = 0;
+        const uint32_t *off;
+        const uint8_t *code = bpfvm_prog_jited_code(prog, &size, &off);
+        struct native_line *lines = objdump_lines(code, size, &nlines);
+        printf("; %zu BPF instructions -> %zu bytes of x86-64%s\n", cnt, size,
+               (flags & BPFVM_LOAD_CHECKED) ? " (checked)" : "");
+        if (li < nlines && lines[li].off < off[0])
+            printf("; prologue\n");
+        for (; li < nlines && lines[li].off < off[0]; li++)
+            printf("      %5x:  %s\n", lines[li].off, lines[li].text);
+        for (size_t pc = 0; pc <= cnt; pc++) {
+            uint32_t end = pc < cnt ? off[pc + 1] : (uint32_t)size;
+            if (pc < cnt) {
+                char text[160];
+                int n = bpfvm_disasm_insn(&insns[pc], cnt - pc, syntax, text, sizeof(text));
+                printf("%4zu: %s\n", pc, text);
+                if (n == 2) {
+                    end = pc + 2 <= cnt ? off[pc + 2] : (uint32_t)size;
+                }
+            } else {
+                printf("; fall-through guard and stubs\n");
+            }
+            uint32_t start = pc < cnt ? off[pc] : off[cnt];
+            for (; li < nlines && lines[li].off < end; li++)
+                if (lines[li].off >= start)
+                    printf("      %5x:  %s\n", lines[li].off, lines[li].text);
+            if (!lines) { /* no objdump: raw bytes */
+                printf("      ");
+                for (uint32_t i = start; i < end; i++)
+                    printf("%02x ", code[i]);
+                printf("\n");
+            }
+            if (pc < cnt && insns[pc].code == 0x18)
+                pc++;
+        }
+        for (size_t i = 0; i < nlines; i++)
+            free(lines[i].text);
+        free(lines);
+    }
+    bpfvm_prog_free(prog);
+    bpfvm_vm_free(vm);
+    return rc;
+}
+
 int cmd_disasm(int argc, char **argv)
 {
     const char *in = NULL;
     enum bpfvm_syntax syntax = BPFVM_SYNTAX_LLVM;
-    int numbered = 1;
+    int numbered = 1, jited = 0;
+    unsigned flags = BPFVM_LOAD_CHECKED;
     for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--syntax") && i + 1 < argc) {
+        if (!strcmp(argv[i], "--jited"))
+            jited = 1;
+        else if (!strcmp(argv[i], "--unchecked"))
+            flags &= ~BPFVM_LOAD_CHECKED;
+        else if (!strcmp(argv[i], "--blind"))
+            flags |= BPFVM_LOAD_BLIND;
+        else if (!strcmp(argv[i], "--syntax") && i + 1 < argc) {
             if (syntax_arg(argv[++i], &syntax))
                 return CLI_USAGE;
         } else if (!strcmp(argv[i], "--no-numbers"))
@@ -84,7 +199,8 @@ int cmd_disasm(int argc, char **argv)
             return cli_error("disasm: unexpected argument '%s'", argv[i]);
     }
     if (!in) {
-        fprintf(stderr, "usage: bpfvm disasm FILE.bin [--syntax llvm|conformance] [--no-numbers]\n");
+        fprintf(stderr, "usage: bpfvm disasm FILE.bin [--syntax llvm|conformance] [--no-numbers]\n"
+                        "       bpfvm disasm FILE.bin --jited [--unchecked] [--blind]\n");
         return CLI_USAGE;
     }
     if (syntax == BPFVM_SYNTAX_AUTO)
@@ -94,6 +210,11 @@ int cmd_disasm(int argc, char **argv)
     int rc = cli_read_program(in, BPFVM_SYNTAX_AUTO, &insns, &cnt);
     if (rc)
         return rc;
+    if (jited) {
+        rc = disasm_jited(insns, cnt, syntax, flags);
+        free(insns);
+        return rc;
+    }
     char *text = bpfvm_disasm(insns, cnt, syntax, numbered);
     if (!text)
         rc = cli_error("out of memory");

@@ -13,7 +13,7 @@ struct command {
 static const struct command commands[] = {
     {"prog", cmd_prog, "prog run PROG [--data-in F] [--data-out F] [--repeat N] [--json] ..."},
     {"asm", cmd_asm, "asm FILE.s -o FILE.bin [--syntax llvm|conformance]"},
-    {"disasm", cmd_disasm, "disasm FILE.bin [--syntax llvm|conformance] [--no-numbers]"},
+    {"disasm", cmd_disasm, "disasm FILE.bin [--syntax llvm|conformance] [--no-numbers] [--jited [--unchecked] [--blind]]"},
 };
 
 static void usage(FILE *f)

@@ -53,6 +53,8 @@ enum bpfvm_engine {
 /* Load flags. */
 #define BPFVM_LOAD_CHECKED (1u << 0) /* check every memory access at run time (unverified code) */
 #define BPFVM_LOAD_NO_JIT (1u << 1)  /* do not compile to native code (interpreter only) */
+#define BPFVM_LOAD_BLIND (1u << 2)   /* JIT constant blinding (like net.core.bpf_jit_harden):
+                                        no immediate of the program appears in native code */
 
 struct bpfvm_map;
 
@@ -81,6 +83,11 @@ size_t bpfvm_prog_insn_cnt(const struct bpfvm_prog *prog);
 
 /* Whether the program has native code; when not, *why (if given) says why. */
 bool bpfvm_prog_jited(const struct bpfvm_prog *prog, const char **why);
+
+/* The native code of a JIT-compiled program (NULL when none): its size, and for each
+ * instruction slot the offset of its code (insn_cnt + 1 entries; the last is the end). */
+const void *bpfvm_prog_jited_code(const struct bpfvm_prog *prog, size_t *size,
+                                  const uint32_t **insn_off);
 const struct bpfvm_insn *bpfvm_prog_insns(const struct bpfvm_prog *prog);
 
 /* One execution with explicit registers.  Memory the program may touch in checked mode: its

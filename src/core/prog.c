@@ -257,3 +257,15 @@ bool bpfvm_prog_jited(const struct bpfvm_prog *prog, const char **why)
         *why = prog && !prog->jit ? prog->jit_why : NULL;
     return prog && prog->jit;
 }
+
+const void *bpfvm_prog_jited_code(const struct bpfvm_prog *prog, size_t *size,
+                                  const uint32_t **insn_off)
+{
+    if (!prog || !prog->jit)
+        return NULL;
+    if (size)
+        *size = prog->jit->code_size;
+    if (insn_off)
+        *insn_off = prog->jit->insn_off;
+    return prog->jit->mem;
+}

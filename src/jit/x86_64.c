@@ -7,6 +7,8 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
+#include <time.h>
 
 #include "core/exec.h"
 #include "jit/jit.h"
@@ -31,6 +33,8 @@ struct jctx {
     bool *is_entry;
     uint32_t unwind, memchk, prev_unwind, prev_memchk;
     size_t cnt;
+    bool blind;          /* constant blinding: no program immediate appears in the code */
+    uint64_t blind_seed, blind_state;
 };
 
 /* ---- jumps ---------------------------------------------------------------------------------- */
@@ -103,6 +107,46 @@ static void patch32(struct x86_buf *b, size_t at)
         uint32_t rel = (uint32_t)(b->len - (at + 4));
         memcpy(b->p + at, &rel, 4);
     }
+}
+
+/* ---- constant blinding --------------------------------------------------------------------- */
+
+static uint64_t blind_next(struct jctx *c)
+{
+    /* splitmix64: a fresh key per immediate; reseeded per pass so every pass emits the same */
+    uint64_t z = (c->blind_state += 0x9e3779b97f4a7c15ull);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return z ^ (z >> 31);
+}
+
+/* r11 = sign-extended imm, written as (imm ^ key) ^ key with fixed-size encodings. */
+static void blind_imm32(struct jctx *c, int32_t imm)
+{
+    struct x86_buf *b = &c->b;
+    uint32_t key = (uint32_t)blind_next(c);
+    x_rex(b, 1, 0, 0, R11, 0); /* mov r11, imm32 (sign-extended) */
+    x_byte(b, 0xc7);
+    x_modrm_rr(b, 0, R11);
+    x_u32(b, (uint32_t)imm ^ key);
+    x_rex(b, 1, 0, 0, R11, 0); /* xor r11, imm32 (sign-extended) */
+    x_byte(b, 0x81);
+    x_modrm_rr(b, 6, R11);
+    x_u32(b, key);
+}
+
+/* dst = imm64, blinded: movabs dst, imm ^ key; movabs r11, key; xor dst, r11 */
+static void blind_imm64(struct jctx *c, int dst, uint64_t imm)
+{
+    struct x86_buf *b = &c->b;
+    uint64_t key = blind_next(c);
+    x_rex(b, 1, 0, 0, dst, 0);
+    x_byte(b, (uint8_t)(0xb8 + (dst & 7)));
+    x_u64(b, imm ^ key);
+    x_rex(b, 1, 0, 0, R11, 0);
+    x_byte(b, (uint8_t)(0xb8 + (R11 & 7)));
+    x_u64(b, key);
+    x_op_rr(b, 1, 0x31, dst, R11);
 }
 
 /* record why we stop, then unwind */
@@ -215,6 +259,8 @@ static void emit_divmod(struct jctx *c, const struct bpfvm_insn *in, int w, bool
     int d = R[in->dst_reg];
     if (ISA_SRC(in->code) == BPF_X)
         x_mov_rr(b, 1, R11, R[in->src_reg]);
+    else if (c->blind)
+        blind_imm32(c, in->imm);
     else
         x_mov_ri(b, 1, R11, in->imm);
     /* divisor 0: div gives 0, mod leaves dst (32-bit: zero-extended) */
@@ -320,6 +366,14 @@ static int emit_alu(struct jctx *c, const struct bpfvm_insn *in)
     static const int8_t ri_ext[16] = {[BPF_ADD >> 4] = 0, [BPF_SUB >> 4] = 5, [BPF_OR >> 4] = 1,
                                       [BPF_AND >> 4] = 4, [BPF_XOR >> 4] = 6};
     uint8_t op = ISA_OP(in->code);
+    if (c->blind && !x && (op <= BPF_AND || op == BPF_XOR || op == BPF_MOV)) {
+        /* add sub mul or and xor mov (div/mod blind inside emit_divmod) */
+        if (op != BPF_DIV) {
+            blind_imm32(c, imm);
+            x = true;
+            s = R11;
+        }
+    }
     switch (op) {
     case BPF_ADD: case BPF_SUB: case BPF_OR: case BPF_AND: case BPF_XOR:
         if (x)
@@ -407,6 +461,9 @@ static void emit_cond_jump(struct jctx *c, size_t pc, const struct bpfvm_insn *i
     int d = R[in->dst_reg];
     if (ISA_SRC(in->code) == BPF_X) {
         x_op_rr(b, w, op == BPF_JSET ? 0x85 : 0x39, d, R[in->src_reg]);
+    } else if (c->blind) {
+        blind_imm32(c, in->imm);
+        x_op_rr(b, w, op == BPF_JSET ? 0x85 : 0x39, d, R11);
     } else if (op == BPF_JSET) {
         x_rex(b, w, 0, 0, d, 0);
         x_byte(b, 0xf7);
@@ -453,6 +510,18 @@ static void emit_store(struct jctx *c, size_t pc, const struct bpfvm_insn *in, b
         int s = R[in->src_reg];
         int force = size == 1 && (s & 7) >= 4 && s < 8;
         x_op_mem(b, size == 8, size == 2, size == 1 ? 0x88 : 0x89, s, reg, disp, force);
+        return;
+    }
+    if (c->blind) {
+        int r = reg == R11 ? R10 : R11;
+        if (reg == R11) /* the checked address is in r11: keep it, blind through r10 */
+            x_mov_rr(b, 1, R10, R11);
+        blind_imm32(c, in->imm);
+        if (reg == R11) {
+            x_op_rr(b, 1, 0x87, R10, R11); /* xchg: r10 = value, r11 = address */
+            r = R10;
+        }
+        x_op_mem(b, size == 8, size == 2, size == 1 ? 0x88 : 0x89, r, reg, disp, size == 1);
         return;
     }
     x_op_mem(b, size == 8, size == 2, size == 1 ? 0xc6 : 0xc7, 0, reg, disp, 0);
@@ -697,6 +766,7 @@ static int emit_program(struct jctx *c, char *err, size_t errlen)
     const struct bpfvm_insn *insns = c->prog->insns;
     struct x86_buf *b = &c->b;
     b->len = 0;
+    c->blind_state = c->blind_seed;
     for (size_t pc = 0; pc < c->cnt; pc++) {
         const struct bpfvm_insn *in = &insns[pc];
         bool main_fn = c->func_of[pc] == 0;
@@ -752,7 +822,10 @@ static int emit_program(struct jctx *c, char *err, size_t errlen)
             break;
         case BPF_LD:
             if (in->code == ISA_LDDW) {
-                x_mov_ri64(b, R[in->dst_reg], c->prog->lddw_value[pc]);
+                if (c->blind)
+                    blind_imm64(c, R[in->dst_reg], c->prog->lddw_value[pc]);
+                else
+                    x_mov_ri64(b, R[in->dst_reg], c->prog->lddw_value[pc]);
                 c->addr[++pc] = (uint32_t)b->len;
             } else {
                 emit_ld_pkt(c, in);
@@ -814,7 +887,10 @@ bool jit_available(void) { return true; }
 
 int jit_compile(struct bpfvm_prog *prog, char *err, size_t errlen)
 {
-    struct jctx c = {.prog = prog, .cnt = prog->cnt, .checked = (prog->flags & BPFVM_LOAD_CHECKED) != 0};
+    struct jctx c = {.prog = prog, .cnt = prog->cnt, .checked = (prog->flags & BPFVM_LOAD_CHECKED) != 0,
+                     .blind = (prog->flags & BPFVM_LOAD_BLIND) != 0};
+    if (c.blind && getrandom(&c.blind_seed, sizeof(c.blind_seed), 0) != sizeof(c.blind_seed))
+        c.blind_seed = (uint64_t)(uintptr_t)&c ^ (uint64_t)time(NULL);
     size_t n = prog->cnt + 1;
     int rc = -ENOMEM;
     c.addr = calloc(n, sizeof(uint32_t));

@@ -218,13 +218,15 @@ int main(int argc, char **argv)
             flags = 0;
         else if (!strcmp(argv[i], "--jit"))
             engine = BPFVM_ENGINE_JIT;
+        else if (!strcmp(argv[i], "--blind"))
+            flags |= BPFVM_LOAD_BLIND;
         else if (!strcmp(argv[i], "-v"))
             verbose = 1;
         else
             dir = argv[i];
     }
     if (!dir) {
-        fprintf(stderr, "usage: conformance_runner DIR [--unchecked] [--jit] [-v] [--plugin PATH OPTS...]\n");
+        fprintf(stderr, "usage: conformance_runner DIR [--unchecked] [--jit] [--blind] [-v] [--plugin PATH OPTS...]\n");
         return 2;
     }
     DIR *d = opendir(dir);

@@ -293,6 +293,36 @@ static void test_deep_calls_jit(void)
     CHECK_EQ_U64(r0, 5);
 }
 
+/* With BPFVM_LOAD_BLIND no program immediate appears in the native code, and results hold. */
+static void test_blinding(void)
+{
+    const int32_t magic = 0x3c5a7e91;
+    struct bpfvm_insn p[] = {
+        MOV64_IMM(0, magic), ADD64_IMM(0, magic), I(BPF_ST | BPF_MEM | BPF_W, 10, 0, -4, magic),
+        I(BPF_LDX | BPF_MEM | BPF_W, 1, 10, -4, 0), ADD64_REG(0, 1),
+        I(BPF_JMP | BPF_JEQ | BPF_K, 1, 0, 1, magic), MOV64_IMM(0, 0),
+        I(ISA_LDDW, 2, 0, 0, magic), I(0, 0, 0, 0, magic), ADD64_REG(0, 2), EXIT(),
+    };
+    uint64_t want = (uint64_t)magic * 3 + (((uint64_t)(uint32_t)magic << 32) | (uint32_t)magic);
+    for (unsigned blind = 0; blind <= 1; blind++) {
+        struct bpfvm_prog *prog = NULL;
+        struct bpfvm_load_opts lo = {.sz = sizeof(lo), .flags = blind ? BPFVM_LOAD_BLIND : 0};
+        CHECK_EQ_U64(bpfvm_prog_load(vm, p, sizeof(p) / sizeof(p[0]), &lo, &prog), 0);
+        size_t size = 0;
+        const uint8_t *code = bpfvm_prog_jited_code(prog, &size, NULL);
+        CHECK(code != NULL && size > 0);
+        int found = 0;
+        for (size_t i = 0; code && i + 4 <= size; i++)
+            found |= !memcmp(code + i, &magic, 4);
+        CHECKF(found == !blind, "blind=%u: immediate %s in the code", blind, found ? "found" : "absent");
+        struct bpfvm_exec_opts ex = {.sz = sizeof(ex), .engine = BPFVM_ENGINE_JIT};
+        uint64_t r0 = 0;
+        CHECK_EQ_U64(bpfvm_prog_exec(prog, &ex, &r0), 0);
+        CHECK_EQ_U64(r0, want);
+        bpfvm_prog_free(prog);
+    }
+}
+
 int main(void)
 {
     static const enum bpfvm_engine engines[] = {BPFVM_ENGINE_INTERP, BPFVM_ENGINE_JIT};
@@ -309,6 +339,7 @@ int main(void)
         test_deep_calls_jit();
     }
     test_budget();
+    test_blinding();
     bpfvm_vm_free(vm);
     return test_summary();
 }
