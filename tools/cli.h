@@ -35,5 +35,7 @@ void cli_print_hex(FILE *f, const uint8_t *data, size_t len);
 int cmd_prog(int argc, char **argv);
 int cmd_asm(int argc, char **argv);
 int cmd_disasm(int argc, char **argv);
+int cmd_filter(int argc, char **argv);
+int cmd_seccomp(int argc, char **argv);
 
 #endif

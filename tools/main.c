@@ -13,6 +13,8 @@ struct command {
 static const struct command commands[] = {
     {"prog", cmd_prog, "prog run PROG [--data-in F] [--data-out F] [--repeat N] [--json] ..."},
     {"asm", cmd_asm, "asm FILE.s -o FILE.bin [--syntax llvm|conformance]"},
+    {"filter", cmd_filter, "filter EXPR|FILE [-r in.pcap [-w out.pcap]] [-d|-dd|-ddd] [--linux] ..."},
+    {"seccomp", cmd_seccomp, "seccomp compile|check|run POLICY ... (see bpfvm seccomp --help)"},
     {"disasm", cmd_disasm, "disasm FILE.bin [--syntax llvm|conformance] [--no-numbers] [--jited [--unchecked] [--blind]]"},
 };
 
