@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# demo.sh - build bpfvm and run the seed's "drop TCP port 22" program on two packets.
+# demo.sh - build bpfvm and run the seed's "drop TCP port 22" tc program on two packets.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/deps.sh
@@ -21,7 +21,10 @@ $bpfvm asm examples/drop_tcp22.s -o "$out/drop_tcp22.bin"
 $bpfvm disasm "$out/drop_tcp22.bin"
 echo
 echo "== TCP packet to port 22: expect retval 2 (TC_ACT_SHOT) =="
-$bpfvm prog run "$out/drop_tcp22.bin" --data-in "$out/ssh.pkt" --repeat 1000
+$bpfvm prog run "$out/drop_tcp22.bin" --type tc --data-in "$out/ssh.pkt" --repeat 1000
 echo
 echo "== TCP packet to port 80: expect retval 0 (TC_ACT_OK), as JSON =="
-$bpfvm prog run "$out/drop_tcp22.bin" --data-in "$out/http.pkt" --json
+$bpfvm prog run "$out/drop_tcp22.bin" --type tc --data-in "$out/http.pkt" --json
+echo
+echo "== the same filter as tcpdump writes it, byte-for-byte like 'tcpdump -d' =="
+$bpfvm filter -d 'tcp dst port 22'

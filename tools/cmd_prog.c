@@ -4,14 +4,18 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bpfvm/progtype.h"
 #include "cli.h"
 
 static int prog_run_usage(void)
 {
     fprintf(stderr,
-            "usage: bpfvm prog run PROG [--data-in FILE] [--data-out FILE] [--repeat N]\n"
-            "                      [--interp|--jit] [--max-insns N] [--syntax S] [--json]\n"
-            "  PROG is raw bytecode (.bin) or assembly text (.s).  r1 = the data, r2 = its length.\n");
+            "usage: bpfvm prog run PROG [--type TYPE] [--data-in FILE] [--data-out FILE]\n"
+            "                      [--ctx-in FILE] [--ctx-out FILE] [--repeat N] [--interp|--jit]\n"
+            "                      [--max-insns N] [--syntax S] [--json]\n"
+            "  PROG is raw bytecode (.bin) or assembly text (.s).  Without --type, r1 = the data and\n"
+            "  r2 = its length.  With --type (xdp, sched_cls/tc, sched_act, socket_filter, cgroup_skb)\n"
+            "  r1 = the type's context built around the data like the kernel's BPF_PROG_TEST_RUN.\n");
     return CLI_USAGE;
 }
 
@@ -30,7 +34,8 @@ static int parse_syntax(const char *s, enum bpfvm_syntax *out)
 
 static int prog_run(int argc, char **argv)
 {
-    const char *path = NULL, *data_in = NULL, *data_out = NULL;
+    const char *path = NULL, *data_in = NULL, *data_out = NULL, *ctx_in = NULL, *ctx_out = NULL;
+    int type = 0;
     uint64_t repeat = 1, budget = 0;
     bool json = false;
     enum bpfvm_engine engine = BPFVM_ENGINE_DEFAULT;
@@ -43,6 +48,16 @@ static int prog_run(int argc, char **argv)
             data_in = argv[++i];
         else if (!strcmp(a, "--data-out") && has_val)
             data_out = argv[++i];
+        else if (!strcmp(a, "--ctx-in") && has_val)
+            ctx_in = argv[++i];
+        else if (!strcmp(a, "--ctx-out") && has_val)
+            ctx_out = argv[++i];
+        else if (!strcmp(a, "--type") && has_val) {
+            if ((type = bpfvm_prog_type_from_name(argv[++i])) < 0)
+                return cli_error("unknown program type '%s'", argv[i]);
+            if (!bpfvm_prog_type_supported(type))
+                return cli_error("program type '%s' cannot be run by bpfvm yet", argv[i]);
+        }
         else if (!strcmp(a, "--repeat") && has_val) {
             if (!cli_parse_u64(argv[++i], &repeat) || repeat == 0 || repeat > UINT32_MAX)
                 return cli_error("--repeat needs a count from 1 to %u, not '%s'", UINT32_MAX, argv[i]);
@@ -71,13 +86,18 @@ static int prog_run(int argc, char **argv)
         return cli_error("--jit: the JIT is not available in this build");
 
     struct bpfvm_insn *insns = NULL;
-    size_t cnt = 0, in_len = 0;
-    uint8_t *in = NULL;
+    size_t cnt = 0, in_len = 0, cin_len = 0;
+    uint8_t *in = NULL, *cin = NULL, cout[256];
     int rc = cli_read_program(path, syntax, &insns, &cnt);
     if (rc)
         return rc;
     if (data_in && !(in = cli_read_file(data_in, &in_len))) {
         free(insns);
+        return CLI_USAGE;
+    }
+    if (ctx_in && !(cin = cli_read_file(ctx_in, &cin_len))) {
+        free(insns);
+        free(in);
         return CLI_USAGE;
     }
     if (in_len > UINT32_MAX) {
@@ -89,9 +109,11 @@ static int prog_run(int argc, char **argv)
     char err[256] = "";
     struct bpfvm_vm *vm = bpfvm_vm_new();
     struct bpfvm_prog *prog = NULL;
-    struct bpfvm_load_opts lo = {.sz = sizeof(lo), .flags = BPFVM_LOAD_CHECKED,
+    struct bpfvm_load_opts lo = {.sz = sizeof(lo), .flags = BPFVM_LOAD_CHECKED, .prog_type = type,
                                  .errbuf = err, .errbuf_len = sizeof(err)};
-    uint8_t *out = in_len ? malloc(in_len) : NULL;
+    /* room for packets that grow (xdp headroom/tailroom) */
+    size_t out_cap = in_len + 512;
+    uint8_t *out = malloc(out_cap);
     rc = bpfvm_prog_load(vm, insns, cnt, &lo, &prog);
     if (rc) {
         fprintf(stderr, "bpfvm: %s: %s\n", path, err);
@@ -100,7 +122,9 @@ static int prog_run(int argc, char **argv)
     }
     struct bpfvm_test_run_opts t = {
         .sz = sizeof(t), .data_in = in, .data_size_in = (uint32_t)in_len, .data_out = out,
-        .data_size_out = (uint32_t)in_len, .repeat = (uint32_t)repeat, .engine = engine,
+        .data_size_out = (uint32_t)out_cap, .ctx_in = cin, .ctx_size_in = (uint32_t)cin_len,
+        .ctx_out = ctx_out ? cout : NULL, .ctx_size_out = ctx_out ? sizeof(cout) : 0,
+        .repeat = (uint32_t)repeat, .engine = engine,
         .insn_budget = budget, .errbuf = err, .errbuf_len = sizeof(err),
     };
     rc = bpfvm_prog_test_run(prog, &t);
@@ -109,7 +133,9 @@ static int prog_run(int argc, char **argv)
         rc = CLI_FAIL;
         goto done;
     }
-    if (data_out && cli_write_file(data_out, out, in_len)) {
+    size_t out_len = t.data_size_out < out_cap ? t.data_size_out : out_cap;
+    if ((data_out && cli_write_file(data_out, out, out_len)) ||
+        (ctx_out && cli_write_file(ctx_out, cout, t.ctx_size_out < sizeof(cout) ? t.ctx_size_out : sizeof(cout)))) {
         rc = CLI_USAGE;
         goto done;
     }
@@ -117,7 +143,7 @@ static int prog_run(int argc, char **argv)
         printf("{\"retval\":%llu,\"duration_ns\":%llu,\"repeat\":%llu,\"data_out\":\"",
                (unsigned long long)t.retval, (unsigned long long)t.duration,
                (unsigned long long)repeat);
-        cli_print_hex(stdout, out, in_len);
+        cli_print_hex(stdout, out, out_len);
         printf("\"}\n");
     } else {
         printf("retval: %llu (0x%llx)\nduration: %llu ns\n", (unsigned long long)t.retval,
@@ -128,6 +154,7 @@ done:
     bpfvm_vm_free(vm);
     free(insns);
     free(in);
+    free(cin);
     free(out);
     return rc;
 }

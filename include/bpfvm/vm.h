@@ -69,6 +69,9 @@ struct bpfvm_load_opts {
      * (global data).  The program holds a reference to each map it uses. */
     struct bpfvm_map *const *maps;
     size_t map_cnt;
+    /* The program type (enum bpfvm_prog_type, <bpfvm/progtype.h>): its context layout, what
+     * it may access, how test runs build the context.  0 = none (raw bytecode). */
+    int prog_type;
 };
 
 /* Check and pre-decode `cnt` instruction slots.  The instructions are copied.  Rejects unknown
@@ -80,6 +83,7 @@ int bpfvm_prog_load(struct bpfvm_vm *vm, const struct bpfvm_insn *insns, size_t 
 void bpfvm_prog_free(struct bpfvm_prog *prog);
 
 size_t bpfvm_prog_insn_cnt(const struct bpfvm_prog *prog);
+int bpfvm_prog_type(const struct bpfvm_prog *prog);
 
 /* Whether the program has native code; when not, *why (if given) says why. */
 bool bpfvm_prog_jited(const struct bpfvm_prog *prog, const char **why);
@@ -95,9 +99,11 @@ const struct bpfvm_insn *bpfvm_prog_insns(const struct bpfvm_prog *prog);
 struct bpfvm_exec_opts {
     size_t sz;
     uint64_t args[5];       /* r1..r5 on entry */
-    void *mem;              /* run-specific memory (packet buffer, context) */
+    void *mem;              /* run-specific memory (packet buffer) */
     size_t mem_size;
     bool mem_writable;
+    void *ctx;              /* the context (readable and writable in checked mode) */
+    size_t ctx_size;
     const void *pkt;        /* data for LD_ABS/LD_IND (defaults to mem) */
     size_t pkt_size;
     size_t pkt_net_off;     /* offset of the network header in pkt (for SKF_NET_OFF loads) */
@@ -137,15 +143,22 @@ void bpfvm_exec_grant(struct bpfvm_exec *ex, const void *addr, uint64_t size, bo
 int bpfvm_exec_tail_call(struct bpfvm_exec *ex, const struct bpfvm_prog *next);
 
 /* BPF_PROG_TEST_RUN contract (shaped like libbpf's bpf_test_run_opts).  data_in is copied to a
- * private buffer; r1 = that buffer and r2 = its length (the raw-bytecode convention).  After the
- * last repetition the buffer is copied to data_out (up to data_size_out bytes; data_size_out
- * then holds the full length).  duration is the mean time per run in ns. */
+ * private buffer.  For a program with a type, the context is built like the kernel's test run
+ * for that type (struct __sk_buff or struct xdp_md around the packet; ctx_in may set the
+ * fields the kernel lets a test run set) and r1 = the context.  Without a type, r1 = the buffer
+ * and r2 = its length (the raw-bytecode convention).  After the last repetition the packet is
+ * copied to data_out (up to data_size_out bytes; data_size_out then holds the full length) and
+ * the context to ctx_out.  duration is the mean time per run in ns. */
 struct bpfvm_test_run_opts {
     size_t sz;
     const void *data_in;
     void *data_out;
     uint32_t data_size_in;
     uint32_t data_size_out;
+    const void *ctx_in;
+    void *ctx_out;
+    uint32_t ctx_size_in;
+    uint32_t ctx_size_out;
     uint32_t repeat;        /* 0 or 1 = one run */
     enum bpfvm_engine engine;
     uint64_t insn_budget;

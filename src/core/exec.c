@@ -45,6 +45,8 @@ bool exec_mem_ok(const struct bpfvm_exec *ex, uint64_t addr, uint64_t size, bool
     const struct bpfvm_exec_opts *o = ex->opts;
     if (o->mem && range_in(addr, size, (uintptr_t)o->mem, o->mem_size))
         return !write || o->mem_writable;
+    if (o->ctx && range_in(addr, size, (uintptr_t)o->ctx, o->ctx_size))
+        return true;
     if (!write && o->pkt && range_in(addr, size, (uintptr_t)o->pkt, o->pkt_size))
         return true;
     const struct bpfvm_vm *vm = ex->prog->vm;

@@ -11,6 +11,7 @@
 #include "jit/jit.h"
 #include "isa/isa.h"
 #include "maps/map.h"
+#include "progtype/progtype.h"
 
 #define BPFVM_MAX_INSNS (1u << 20) /* Linux's BPF_COMPLEXITY_LIMIT_INSNS for privileged programs */
 
@@ -141,6 +142,27 @@ static int resolve_lddw(struct bpfvm_prog *p, const struct bpfvm_load_opts *o, c
     return 0;
 }
 
+/* Context accesses go to bpfvm's own layout of the type's context. */
+static int apply_progtype(struct bpfvm_prog *p, char *err, size_t errlen)
+{
+    const struct progtype *pt = progtype_get((enum bpfvm_prog_type)p->type);
+    if (!pt) {
+        const char *name = bpfvm_prog_type_name((enum bpfvm_prog_type)p->type);
+        return vm_errorf(err, errlen, ENOTSUP, "program type %s (%d) is not supported yet",
+                         name ? name : "unknown", p->type);
+    }
+    bool *access = calloc(p->cnt, sizeof(bool));
+    if (!access)
+        return vm_errorf(err, errlen, ENOMEM, "out of memory");
+    int rc = progtype_find_ctx_accesses(p->insns, p->cnt, access);
+    if (rc)
+        rc = vm_errorf(err, errlen, -rc, "out of memory");
+    else
+        rc = progtype_rewrite_ctx(pt, p->insns, p->cnt, access, err, errlen);
+    free(access);
+    return rc;
+}
+
 int bpfvm_prog_load(struct bpfvm_vm *vm, const struct bpfvm_insn *insns, size_t cnt,
                     const struct bpfvm_load_opts *opts, struct bpfvm_prog **out)
 {
@@ -163,7 +185,10 @@ int bpfvm_prog_load(struct bpfvm_vm *vm, const struct bpfvm_insn *insns, size_t 
     p->cnt = cnt;
     p->vm = vm;
     p->flags = (unsigned)opt_flags(opts);
+    p->type = opts ? opts->prog_type : 0;
     int rc = check_program(p, err, errlen);
+    if (!rc && p->type)
+        rc = apply_progtype(p, err, errlen);
     if (!rc)
         rc = resolve_lddw(p, opts, err, errlen);
     if (!rc)
@@ -200,6 +225,7 @@ void bpfvm_prog_free(struct bpfvm_prog *prog)
 }
 
 size_t bpfvm_prog_insn_cnt(const struct bpfvm_prog *prog) { return prog ? prog->cnt : 0; }
+int bpfvm_prog_type(const struct bpfvm_prog *prog) { return prog ? prog->type : 0; }
 const struct bpfvm_insn *bpfvm_prog_insns(const struct bpfvm_prog *prog)
 {
     return prog ? prog->insns : NULL;

@@ -38,6 +38,7 @@ struct bpfvm_prog {
     struct bpfvm_insn *insns;
     size_t cnt;
     unsigned flags;          /* BPFVM_LOAD_* */
+    int type;                /* enum bpfvm_prog_type */
     uint64_t *lddw_value;       /* resolved 64-bit constant of each lddw (by pc) */
     struct bpfvm_map **maps;    /* maps referenced, each holding a reference */
     size_t map_cnt;

@@ -25,11 +25,18 @@ static long kernel_bpf(int cmd, union bpf_attr *attr)
 int kdiff_kernel_load(enum kdiff_ptype type, const struct bpfvm_insn *insns, size_t cnt,
                       char *log, size_t loglen)
 {
+    return kdiff_kernel_load_type(type == KDIFF_XDP ? BPF_PROG_TYPE_XDP : BPF_PROG_TYPE_SOCKET_FILTER,
+                                  insns, cnt, log, loglen);
+}
+
+int kdiff_kernel_load_type(uint32_t prog_type, const struct bpfvm_insn *insns, size_t cnt,
+                           char *log, size_t loglen)
+{
     union bpf_attr attr;
     static const char license[] = "GPL";
 
     memset(&attr, 0, sizeof(attr));
-    attr.prog_type = type == KDIFF_XDP ? BPF_PROG_TYPE_XDP : BPF_PROG_TYPE_SOCKET_FILTER;
+    attr.prog_type = prog_type;
     attr.insns = (uint64_t)(uintptr_t)insns;
     attr.insn_cnt = (uint32_t)cnt;
     attr.license = (uint64_t)(uintptr_t)license;
@@ -50,9 +57,21 @@ int kdiff_kernel_load(enum kdiff_ptype type, const struct bpfvm_insn *insns, siz
 int kdiff_kernel_run(int fd, const void *in, uint32_t in_len, void *out, uint32_t *out_len,
                      uint32_t *retval)
 {
+    return kdiff_kernel_run_ctx(fd, in, in_len, out, out_len, NULL, retval);
+}
+
+int kdiff_kernel_run_ctx(int fd, const void *in, uint32_t in_len, void *out, uint32_t *out_len,
+                         struct kdiff_ctx *ctx, uint32_t *retval)
+{
     union bpf_attr attr;
 
     memset(&attr, 0, sizeof(attr));
+    if (ctx) {
+        attr.test.ctx_in = (uint64_t)(uintptr_t)ctx->in;
+        attr.test.ctx_size_in = ctx->in_len;
+        attr.test.ctx_out = (uint64_t)(uintptr_t)ctx->out;
+        attr.test.ctx_size_out = ctx->out ? ctx->out_len : 0;
+    }
     attr.test.prog_fd = (uint32_t)fd;
     attr.test.data_in = (uint64_t)(uintptr_t)in;
     attr.test.data_size_in = in_len;
@@ -64,6 +83,8 @@ int kdiff_kernel_run(int fd, const void *in, uint32_t in_len, void *out, uint32_
     *retval = attr.test.retval;
     if (out_len)
         *out_len = attr.test.data_size_out;
+    if (ctx)
+        ctx->out_len = attr.test.ctx_size_out;
     return 0;
 }
 

@@ -26,4 +26,18 @@ int kdiff_kernel_load(enum kdiff_ptype type, const struct bpfvm_insn *insns, siz
 int kdiff_kernel_run(int fd, const void *in, uint32_t in_len, void *out, uint32_t *out_len,
                      uint32_t *retval);
 
+/* Any program type (the kernel's BPF_PROG_TYPE_* number). */
+int kdiff_kernel_load_type(uint32_t prog_type, const struct bpfvm_insn *insns, size_t cnt,
+                           char *log, size_t loglen);
+
+/* A test run with a context in and out (out_len: capacity in, size out). */
+struct kdiff_ctx {
+    const void *in;
+    uint32_t in_len;
+    void *out;
+    uint32_t out_len;
+};
+int kdiff_kernel_run_ctx(int fd, const void *in, uint32_t in_len, void *out, uint32_t *out_len,
+                         struct kdiff_ctx *ctx, uint32_t *retval);
+
 #endif
