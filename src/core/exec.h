@@ -42,6 +42,13 @@ struct bpfvm_exec {
     const struct bpfvm_prog *tail_next;
     uint64_t tail_ctx;      /* r1 of the bpf_tail_call */
     uint32_t tail_calls;
+    /* callbacks (bpf_loop...): where a run starts, the frame of the current helper call */
+    size_t entry_pc;
+    uint64_t entry_fp;
+    uint64_t cur_fp;            /* r10 when the running helper was called */
+    uint64_t callback_target;   /* JIT: native address the trampoline calls */
+    int32_t pending_err;        /* a callback failed: the whole run stops with this */
+    bool running_jit;
     /* memory helpers handed to a checked run */
     uint32_t ngrants;
     struct exec_grant grants[EXEC_MAX_GRANTS];
@@ -87,11 +94,22 @@ static inline void exec_init(struct bpfvm_exec *st, const struct bpfvm_prog *pro
     st->jit_pkt_oob = 0;
     st->jit_fault = EXEC_FAULT_NONE;
     st->jit_callx_value = 0;
+    st->entry_pc = 0;
+    st->entry_fp = st->stack_hi;
+    st->cur_fp = st->stack_hi;
+    st->callback_target = 0;
+    st->pending_err = 0;
+    st->running_jit = false;
     st->tail_next = NULL;
     st->tail_ctx = 0;
     st->tail_calls = 0;
     st->ngrants = 0;
 }
+
+/* Call the BPF function at func_ptr (address of its first slot in prog->insns) from a
+ * helper, on the frame below the helper's caller.  0, or -errno (then the run stops). */
+int exec_call_function(struct bpfvm_exec *ex, uint64_t func_ptr, uint64_t r1, uint64_t r2,
+                       uint64_t r3, uint64_t r4, uint64_t r5, uint64_t *r0);
 
 /* Memory test of checked runs (stack, run memory, packet, vm regions). */
 bool exec_mem_ok(const struct bpfvm_exec *ex, uint64_t addr, uint64_t size, bool write);

@@ -244,12 +244,13 @@ static int exec_one(struct bpfvm_exec *st, uint64_t *retval)
         if (opts->insn_budget)
             return vm_errorf(opts->errbuf, opts->errbuf_len, ENOTSUP,
                              "the JIT does not count instructions; use the interpreter for a budget");
+        st->running_jit = true;
         return jit_run(st, retval);
     case BPFVM_ENGINE_DEFAULT:
-        if (prog->jit && !opts->insn_budget)
-            return jit_run(st, retval);
-        return interp_run(st, retval);
+        st->running_jit = prog->jit && !opts->insn_budget;
+        return st->running_jit ? jit_run(st, retval) : interp_run(st, retval);
     default:
+        st->running_jit = false;
         return interp_run(st, retval);
     }
 }
@@ -272,6 +273,8 @@ int bpfvm_prog_exec(const struct bpfvm_prog *prog, struct bpfvm_exec_opts *opts,
         st.checked = (st.prog->flags & BPFVM_LOAD_CHECKED) != 0;
         st.jit_depth = 0;
         st.jit_pkt_oob = 0;
+        st.entry_pc = 0;
+        st.entry_fp = st.stack_hi;
     }
     opts->fault_pc = rc ? st.fault_pc : -1;
     return rc;

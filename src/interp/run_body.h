@@ -25,7 +25,7 @@ static int RUN_NAME(struct bpfvm_exec *st, const struct interp_insn *code, uint6
         uint64_t saved[5]; /* r6-r9, r10 */
     } frames[ISA_MAX_FRAMES];
     int depth = 0;
-    const struct interp_insn *ip = code;
+    const struct interp_insn *ip = code + st->entry_pc;
     struct bpfvm_exec_opts *opts = st->opts;
     const struct bpfvm_vm *vm = st->prog->vm;
 #if COUNTED
@@ -37,7 +37,7 @@ static int RUN_NAME(struct bpfvm_exec *st, const struct interp_insn *code, uint6
         reg[i + 1] = st->args[i];
     reg[0] = 0;
     reg[6] = reg[7] = reg[8] = reg[9] = 0;
-    reg[10] = st->stack_hi;
+    reg[10] = st->entry_fp;
 
 #define DST reg[ip->dst]
 #define SRC reg[ip->src]
@@ -377,16 +377,19 @@ L_CALL: {
     if (__builtin_expect(!fn, 0))
         goto bad_call;
     uint64_t ctx = reg[1];
+    st->cur_fp = reg[10];
     reg[0] = fn(reg[1], reg[2], reg[3], reg[4], reg[5], st);
     if (__builtin_expect(st->tail_next != NULL, 0) && ip->imm == EXEC_TAIL_CALL_HELPER) {
         st->tail_ctx = ctx;
         return EXEC_TAIL;
     }
+    if (__builtin_expect(st->pending_err != 0, 0))
+        return st->pending_err; /* a callback failed; its message and pc are set */
     NEXT();
 }
 L_CALL_LOCAL: {
     const struct interp_insn *target = ip + ip->imm + 1;
-    if (depth + 1 >= ISA_MAX_FRAMES)
+    if (depth + 1 >= ISA_MAX_FRAMES || reg[10] - ISA_STACK_SIZE < st->stack_lo)
         goto too_deep;
     frames[depth].ret = ip + 1;
     memcpy(frames[depth].saved, &reg[6], sizeof(frames[depth].saved));
@@ -402,7 +405,7 @@ L_CALLX: {
     if (v >= base && v < base + cnt * 8 && (v - base) % 8 == 0) {
         const struct interp_insn *target = code + (v - base) / 8;
         /* same frame push as a local call */
-        if (depth + 1 >= ISA_MAX_FRAMES)
+        if (depth + 1 >= ISA_MAX_FRAMES || reg[10] - ISA_STACK_SIZE < st->stack_lo)
             goto too_deep;
         frames[depth].ret = ip + 1;
         memcpy(frames[depth].saved, &reg[6], sizeof(frames[depth].saved));
@@ -414,7 +417,10 @@ L_CALLX: {
     bpfvm_helper_fn fn = v <= UINT32_MAX ? vm_helper_fn(vm, v) : NULL;
     if (!fn)
         goto bad_callx;
+    st->cur_fp = reg[10];
     reg[0] = fn(reg[1], reg[2], reg[3], reg[4], reg[5], st);
+    if (__builtin_expect(st->pending_err != 0, 0))
+        return st->pending_err;
     NEXT();
 }
 L_EXIT:

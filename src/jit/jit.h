@@ -11,8 +11,13 @@ struct jit_code {
     size_t map_size;    /* bytes mapped */
     size_t code_size;   /* bytes of code */
     uint32_t *insn_off; /* native offset of each BPF slot (cnt + 1 entries), for dumps */
+    uint32_t *entry_off;/* native offset of each function's prologue by slot (or UINT32_MAX) */
+    uint32_t tramp_off; /* trampoline for calls from helpers into a function */
     size_t cnt;
 };
+
+/* Run the function at slot pc from a helper (callbacks): st->args, st->cur_fp prepared. */
+int jit_call_function(struct bpfvm_exec *st, size_t pc, uint64_t *r0);
 
 /* Whether this build has a JIT for the running CPU. */
 bool jit_available(void);

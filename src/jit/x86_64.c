@@ -31,7 +31,7 @@ struct jctx {
     uint32_t *prev_addr, *prev_entry;
     int *func_of;        /* subprogram index of each slot */
     bool *is_entry;
-    uint32_t unwind, memchk, prev_unwind, prev_memchk;
+    uint32_t unwind, memchk, prev_unwind, prev_memchk, tramp;
     size_t cnt;
     bool blind;          /* constant blinding: no program immediate appears in the code */
     uint64_t blind_seed, blind_state;
@@ -624,8 +624,17 @@ static void emit_ld_pkt(struct jctx *c, const struct bpfvm_insn *in)
 
 static void emit_helper_call(struct jctx *c, bpfvm_helper_fn fn)
 {
+    x_op_mem(&c->b, 1, 0, 0x89, RBP, R12, EX(cur_fp), 0); /* frame for callbacks */
     x_mov_rr(&c->b, 1, R9, R12);
     x_call_abs(&c->b, (const void *)fn);
+}
+
+/* After a helper (which may have called back into the program): stop when a callback failed. */
+static void emit_pending_check(struct jctx *c)
+{
+    x_op_mem(&c->b, 0, 0, 0x83, 7, R12, EX(pending_err), 0); /* cmp dword [r12+pending], 0 */
+    x_byte(&c->b, 0);
+    emit_jump_to(c, CC_NE, c->prev_unwind);
 }
 
 /* bpf_tail_call: remember r1; when the helper accepted, leave through the unwind stub and
@@ -664,6 +673,7 @@ static void emit_callx(struct jctx *c, size_t pc, const struct bpfvm_insn *in)
     /* else a helper id */
     x_op_mem(b, 1, 0, 0x89, d, R12, EX(jit_callx_value), 0);
     emit_helper_call(c, jit_callx_helper);
+    emit_pending_check(c);
     x_op_mem(b, 0, 0, 0x83, 7, R12, EX(jit_fault), 0);
     x_byte(b, 0);
     size_t ok = jcc8_fwd(b, CC_E);
@@ -742,6 +752,28 @@ static void emit_stubs(struct jctx *c)
     x_pop(b, RBX);
     x_pop(b, RBP);
     x_byte(b, 0xc3);
+    /* trampoline for callbacks from helpers: like the entry, then call the function whose
+     * prologue st->callback_target holds, with rbp = the helper caller's frame */
+    c->tramp = (uint32_t)b->len;
+    x_push(b, RBP);
+    x_push(b, RBX);
+    x_push(b, R13);
+    x_push(b, R14);
+    x_push(b, R15);
+    x_push(b, R12);
+    x_mov_rr(b, 1, R12, R9);
+    x_op_mem(b, 1, 0, 0x89, RSP, R12, EX(jit_entry_rsp), 0);
+    x_alu_ri(b, 1, 5, RSP, 8);
+    x_op_mem(b, 1, 0, 0x8b, RBP, R12, EX(cur_fp), 0);
+    x_op_mem(b, 0, 0, 0xff, 2, R12, EX(callback_target), 0); /* call [r12+target] */
+    x_alu_ri(b, 1, 0, RSP, 8);
+    x_pop(b, R12);
+    x_pop(b, R15);
+    x_pop(b, R14);
+    x_pop(b, R13);
+    x_pop(b, RBX);
+    x_pop(b, RBP);
+    x_byte(b, 0xc3);
     /* memory check slow path: r11 = address, r10 = info */
     c->memchk = (uint32_t)b->len;
     if (c->checked) {
@@ -798,6 +830,7 @@ static int emit_program(struct jctx *c, char *err, size_t errlen)
                 emit_tail_call(c, vm_helper_fn(c->prog->vm, (uint32_t)in->imm));
             } else if (op == BPF_CALL) {
                 emit_helper_call(c, vm_helper_fn(c->prog->vm, (uint32_t)in->imm));
+                emit_pending_check(c);
             } else if (op == BPF_JCOND) {
                 x_op_mem(b, 1, 0, 0x83, 7, R12, EX(may_goto_left), 0);
                 x_byte(b, 0);
@@ -945,6 +978,13 @@ int jit_compile(struct bpfvm_prog *prog, char *err, size_t errlen)
         goto out;
     }
     code->code_size = size;
+    code->tramp_off = c.tramp;
+    if (!(code->entry_off = malloc(n * sizeof(uint32_t)))) {
+        rc = vm_errorf(err, errlen, ENOMEM, "out of memory compiling");
+        goto out;
+    }
+    for (size_t i = 0; i < n; i++)
+        code->entry_off[i] = i < prog->cnt && c.is_entry[i] && i ? c.entry[i] : UINT32_MAX;
     code->insn_off = c.addr;
     code->cnt = prog->cnt;
     c.addr = NULL;
@@ -965,11 +1005,32 @@ out:
 typedef uint64_t (*jit_entry_fn)(uint64_t, uint64_t, uint64_t, uint64_t, uint64_t,
                                  struct bpfvm_exec *);
 
+static int jit_result(struct bpfvm_exec *st, uint64_t v, uint64_t *r0);
+
 int jit_run(struct bpfvm_exec *st, uint64_t *r0)
 {
-    struct bpfvm_exec_opts *opts = st->opts;
     jit_entry_fn fn = (jit_entry_fn)st->prog->jit->mem;
     uint64_t v = fn(st->args[0], st->args[1], st->args[2], st->args[3], st->args[4], st);
+    return jit_result(st, v, r0);
+}
+
+int jit_call_function(struct bpfvm_exec *st, size_t pc, uint64_t *r0)
+{
+    const struct jit_code *code = st->prog->jit;
+    if (pc >= code->cnt || code->entry_off[pc] == UINT32_MAX)
+        return -EINVAL;
+    st->callback_target = (uintptr_t)code->mem + code->entry_off[pc];
+    jit_entry_fn fn = (jit_entry_fn)(void *)((uint8_t *)code->mem + code->tramp_off);
+    uint64_t v = fn(st->args[0], st->args[1], st->args[2], st->args[3], st->args[4], st);
+    return jit_result(st, v, r0);
+}
+
+/* The outcome of native code: r0, or the fault it recorded as a message. */
+static int jit_result(struct bpfvm_exec *st, uint64_t v, uint64_t *r0)
+{
+    struct bpfvm_exec_opts *opts = st->opts;
+    if (st->pending_err && !st->jit_fault)
+        return st->pending_err;
     if (st->jit_pkt_oob && !st->jit_fault) {
         *r0 = 0;
         return 0;
@@ -1019,6 +1080,10 @@ int jit_run(struct bpfvm_exec *st, uint64_t *r0)
 {
     return -ENOTSUP;
 }
+int jit_call_function(struct bpfvm_exec *st, size_t pc, uint64_t *r0)
+{
+    return -ENOTSUP;
+}
 
 #endif
 
@@ -1028,5 +1093,6 @@ void jit_free(struct jit_code *code)
         return;
     jit_mem_free(code->mem, code->map_size);
     free(code->insn_off);
+    free(code->entry_off);
     free(code);
 }

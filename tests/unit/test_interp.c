@@ -6,6 +6,7 @@
 
 #include "bpfvm/bpfvm.h"
 #include "isa/isa.h"
+#include "core/exec.h"
 #include "testlib.h"
 
 #define I(code, dst, src, off, imm) isa_make((code), (dst), (src), (off), (imm))
@@ -323,6 +324,53 @@ static void test_blinding(void)
     }
 }
 
+/* A host helper that calls back into the program, like bpf_loop: r1 = function, r2 = count;
+ * returns the sum of the callback's results, or -1 when a callback failed. */
+static uint64_t helper_loop(uint64_t fn, uint64_t n, uint64_t ctx, uint64_t r4, uint64_t r5,
+                            struct bpfvm_exec *ex)
+{
+    uint64_t sum = 0, r0;
+    for (uint64_t i = 0; i < n; i++) {
+        if (exec_call_function(ex, fn, i, ctx, 0, 0, 0, &r0))
+            return (uint64_t)-1;
+        sum += r0;
+    }
+    return sum;
+}
+
+static void test_callbacks(void)
+{
+    bpfvm_vm_set_helper(vm, 2000, "loop", helper_loop);
+    /* main: *(fp-8) = 100; r1 = &cb; r2 = 4; r3 = fp - 8; call loop; r0 += *(fp-8); exit
+     * cb(i, ctx): *(u64 *)ctx += 1 (the caller's stack, through a pointer); r0 = i * 10 */
+    struct bpfvm_insn p[] = {
+        MOV64_IMM(1, 100), STX_DW(10, 1, -8),
+        I(ISA_LDDW, 1, BPF_PSEUDO_FUNC, 0, 8), I(0, 0, 0, 0, 0),
+        MOV64_IMM(2, 4), MOV64_REG(3, 10), ADD64_IMM(3, -8), I(ISA_CALL, 0, 0, 0, 2000),
+        LDX_DW(1, 10, -8), ADD64_REG(0, 1), EXIT(),
+        /* cb at pc 11: its own stack frame must not clobber the caller's fp-8 */
+        MOV64_IMM(4, 7), STX_DW(10, 4, -8),
+        LDX_DW(3, 2, 0), ADD64_IMM(3, 1), STX_DW(2, 3, 0),
+        MOV64_REG(0, 1), I(BPF_ALU64 | BPF_MUL | BPF_K, 0, 0, 0, 10), EXIT(),
+    };
+    for (unsigned f = 0; f <= BPFVM_LOAD_CHECKED; f += BPFVM_LOAD_CHECKED)
+        CHECK_EQ_U64(run_ok(p, sizeof(p) / sizeof(p[0]), f), 60 + 104);
+    /* a callback that faults stops the whole run with its error */
+    struct bpfvm_insn q[] = {
+        I(ISA_LDDW, 1, BPF_PSEUDO_FUNC, 0, 5), I(0, 0, 0, 0, 0), MOV64_IMM(2, 3),
+        I(ISA_CALL, 0, 0, 0, 2000), MOV64_IMM(0, 1), EXIT(),
+        MOV64_IMM(1, 0), LDX_DW(0, 1, 0), EXIT(),
+    };
+    struct bpfvm_exec_opts ex = {.sz = sizeof(ex)};
+    uint64_t r0 = 0;
+    char err[256];
+    CHECK_EQ_U64(run(q, sizeof(q) / sizeof(q[0]), BPFVM_LOAD_CHECKED, &ex, &r0, err), (uint64_t)-EFAULT);
+    CHECKF(strstr(err, "pc 7: invalid read") != NULL, "%s", err);
+    /* not a function of the program */
+    struct bpfvm_insn z[] = {MOV64_IMM(1, 12345), MOV64_IMM(2, 1), I(ISA_CALL, 0, 0, 0, 2000), EXIT()};
+    CHECK_EQ_U64(run_ok(z, 4, BPFVM_LOAD_CHECKED), (uint64_t)-1);
+}
+
 int main(void)
 {
     static const enum bpfvm_engine engines[] = {BPFVM_ENGINE_INTERP, BPFVM_ENGINE_JIT};
@@ -337,6 +385,7 @@ int main(void)
         test_helpers();
         test_semantics_edges();
         test_deep_calls_jit();
+        test_callbacks();
     }
     test_budget();
     test_blinding();
