@@ -6,7 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bpfvm/object.h"
 #include "cli.h"
+#include "cmd_object.h"
 
 int cli_error(const char *fmt, ...)
 {
@@ -79,17 +81,51 @@ static bool looks_like_text(const uint8_t *b, size_t n)
     return true;
 }
 
+/* One program of an ELF object ("FILE" or "FILE:name"), as linked by the object loader. */
+static int read_object_program(const char *spec, struct bpfvm_insn **insns, size_t *cnt)
+{
+    char file[4096], err[512] = "";
+    const char *colon = strrchr(spec, ':');
+    const char *name = NULL;
+    snprintf(file, sizeof(file), "%s", spec);
+    FILE *probe = fopen(file, "rb");
+    if (!probe && colon) { /* FILE:name */
+        snprintf(file, sizeof(file), "%.*s", (int)(colon - spec), spec);
+        name = colon + 1;
+    } else if (probe) {
+        fclose(probe);
+    }
+    struct bpfvm_object *obj = NULL;
+    struct bpfvm_program *p = NULL;
+    struct bpfvm_object_open_opts oo = {.sz = sizeof(oo), .errbuf = err, .errbuf_len = sizeof(err)};
+    int rc = bpfvm_object_open_file(file, &oo, &obj);
+    if (!rc)
+        rc = bpfvm_object_select_program(obj, name, &p, err, sizeof(err));
+    if (!rc) {
+        *cnt = bpfvm_program_insn_cnt(p);
+        *insns = malloc(*cnt * sizeof(**insns));
+        if (*insns)
+            memcpy(*insns, bpfvm_program_insns(p), *cnt * sizeof(**insns));
+        else
+            rc = -ENOMEM;
+    }
+    bpfvm_object_close(obj);
+    if (rc)
+        return cli_error("%s: %s", spec, err[0] ? err : strerror(-rc));
+    return 0;
+}
+
 int cli_read_program(const char *path, enum bpfvm_syntax syntax, struct bpfvm_insn **insns,
                      size_t *cnt)
 {
+    if (cmd_object_is_elf(path))
+        return read_object_program(path, insns, cnt);
     size_t len;
     uint8_t *data = cli_read_file(path, &len);
     if (!data)
         return CLI_USAGE;
     int rc = 0;
-    if (len >= 4 && !memcmp(data, "\x7f" "ELF", 4)) {
-        rc = cli_error("%s: ELF objects need the object loader, which this build lacks", path);
-    } else if (ends_with(path, ".bin") || (!ends_with(path, ".s") && !ends_with(path, ".asm") &&
+    if (ends_with(path, ".bin") || (!ends_with(path, ".s") && !ends_with(path, ".asm") &&
                                            !looks_like_text(data, len))) {
         if (len == 0 || len % 8) {
             rc = cli_error("%s: %zu bytes is not a whole number of 8-byte instructions", path, len);

@@ -6,6 +6,7 @@
 
 #include "bpfvm/progtype.h"
 #include "cli.h"
+#include "cmd_object.h"
 
 static int prog_run_usage(void)
 {
@@ -159,10 +160,34 @@ done:
     return rc;
 }
 
+/* The PROG argument of `prog run`: the first word that is neither an option nor its value. */
+static const char *prog_run_target(int argc, char **argv)
+{
+    static const char *const with_value[] = {"--data-in", "--data-out", "--ctx-in", "--ctx-out",
+                                             "--repeat", "--max-insns", "--syntax", "--type"};
+    for (int i = 1; i < argc; i++) {
+        bool takes = false;
+        for (size_t k = 0; k < sizeof(with_value) / sizeof(with_value[0]); k++)
+            takes |= !strcmp(argv[i], with_value[k]);
+        if (takes)
+            i++;
+        else if (argv[i][0] != '-')
+            return argv[i];
+    }
+    return NULL;
+}
+
 int cmd_prog(int argc, char **argv)
 {
-    if (argc >= 2 && !strcmp(argv[1], "run"))
+    if (argc >= 2 && !strcmp(argv[1], "list"))
+        return cmd_prog_list(argc - 1, argv + 1);
+    if (argc >= 2 && !strcmp(argv[1], "run")) {
+        const char *target = prog_run_target(argc - 1, argv + 1);
+        if (target && cmd_object_is_elf(target))
+            return cmd_prog_run_object(argc - 1, argv + 1);
         return prog_run(argc - 1, argv + 1);
-    fprintf(stderr, "usage: bpfvm prog run PROG ...\n");
+    }
+    fprintf(stderr, "usage: bpfvm prog list OBJ [--json]\n"
+                    "       bpfvm prog run PROG|OBJ[:name] ...   (bpfvm prog run --help)\n");
     return CLI_USAGE;
 }

@@ -5,6 +5,11 @@
 #include "bpfvm/insn.h"
 #include "bpfvm/vm.h"
 #include "bpfvm/asm.h"
+#include "bpfvm/map.h"
+#include "bpfvm/helpers.h"
+#include "bpfvm/progtype.h"
+#include "bpfvm/object.h"
+#include "bpfvm/cbpf.h"
 
 #define BPFVM_VERSION "0.1.0"
 

@@ -3,6 +3,7 @@
 #include <errno.h>
 
 #include "core/exec.h"
+#include "maps/map.h"
 
 /* Linux's negative offsets for packet loads: SKF_NET_OFF is relative to the network header,
  * SKF_LL_OFF to the link-layer header (the start of the packet here). */
@@ -57,6 +58,17 @@ bool exec_mem_ok(const struct bpfvm_exec *ex, uint64_t addr, uint64_t size, bool
     for (uint32_t i = 0; i < n; i++)
         if (range_in(addr, size, ex->grants[i].base, ex->grants[i].size))
             return !write || ex->grants[i].writable;
+    /* global data (.data/.rodata/.bss): the value of a one-element array the program
+     * reaches through lddw BPF_PSEUDO_MAP_VALUE / _IDX_VALUE */
+    for (size_t i = 0; i < ex->prog->map_cnt; i++) {
+        struct bpfvm_map *m = ex->prog->maps[i];
+        uint32_t key = 0;
+        if (!m || m->type != BPFVM_MAP_TYPE_ARRAY || m->max_entries != 1)
+            continue;
+        void *v = map_lookup_fast(m, &key, 0);
+        if (v && range_in(addr, size, (uintptr_t)v, m->value_size))
+            return write ? map_prog_may_write(m) : map_prog_may_read(m);
+    }
     return false;
 }
 

@@ -49,6 +49,9 @@ struct bpfvm_exec {
     uint64_t callback_target;   /* JIT: native address the trampoline calls */
     int32_t pending_err;        /* a callback failed: the whole run stops with this */
     bool running_jit;
+    /* set by a helper that leaves state behind (a held lock, a reserved record): called once
+     * when the run ends, whatever the outcome */
+    void (*at_end)(struct bpfvm_exec *ex);
     /* memory helpers handed to a checked run */
     uint32_t ngrants;
     struct exec_grant grants[EXEC_MAX_GRANTS];
@@ -100,6 +103,7 @@ static inline void exec_init(struct bpfvm_exec *st, const struct bpfvm_prog *pro
     st->callback_target = 0;
     st->pending_err = 0;
     st->running_jit = false;
+    st->at_end = NULL;
     st->tail_next = NULL;
     st->tail_ctx = 0;
     st->tail_calls = 0;

@@ -276,6 +276,8 @@ int bpfvm_prog_exec(const struct bpfvm_prog *prog, struct bpfvm_exec_opts *opts,
         st.entry_pc = 0;
         st.entry_fp = st.stack_hi;
     }
+    if (st.at_end)
+        st.at_end(&st);
     opts->fault_pc = rc ? st.fault_pc : -1;
     return rc;
 }
