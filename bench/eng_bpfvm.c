@@ -7,8 +7,11 @@
 #include <string.h>
 
 #include "bpfvm/cbpf.h"
+#include "bpfvm/helpers.h"
+#include "bpfvm/map.h"
 #include "bpfvm/vm.h"
 #include "engine.h"
+#include "nmaps.h"
 
 #pragma weak bpfvm_vm_new
 #pragma weak bpfvm_vm_free
@@ -20,6 +23,7 @@
 #pragma weak bpfvm_cbpf_prog_free
 
 struct bpfvm_cell {
+    struct bpfvm_map *maps[BENCH_NMAPS];
     struct bpfvm_vm *vm;
     struct bpfvm_prog *prog;
     struct bpfvm_exec_opts opts;
@@ -46,6 +50,9 @@ static void bpfvm_eng_release(void *h)
         bpfvm_cbpf_prog_free(c->cprog);
     if (c->vm)
         bpfvm_vm_free(c->vm);
+    for (int i = 0; i < BENCH_NMAPS; i++)
+        if (c->maps[i])
+            bpfvm_map_free(c->maps[i]);
     free(c);
 }
 
@@ -87,25 +94,42 @@ static int bpfvm_load_row(const struct bench_row *row, enum bpfvm_engine engine,
 {
     if (row->kind == ROW_CLASSIC)
         return bpfvm_load_classic(row, engine, checked, out, why, len);
-    if (row->needs & NEED_MAPS) {
-        snprintf(why, len, "bpfvm maps not implemented yet");
-        return ENGINE_NA;
-    }
-    if (row->needs & NEED_HELPERS) {
-        snprintf(why, len, "bpfvm csum_diff helper not implemented yet");
-        return ENGINE_NA;
-    }
     struct bpfvm_cell *c = calloc(1, sizeof(*c));
     static struct ops_prog p;
     if (!c)
         return ENGINE_FAIL;
     c->vm = bpfvm_vm_new();
+    if (c->vm && (row->needs & (NEED_MAPS | NEED_HELPERS)))
+        bpfvm_vm_add_std_helpers(c->vm);
+    /* the same three maps as every engine, filled with the same entries; lddw map imm = index */
+    if (row->needs & NEED_MAPS) {
+        for (int i = 0; i < BENCH_NMAPS; i++) {
+            const struct nmap *m = &bench_nmaps[i];
+            enum bpfvm_map_type t = m->type == NMAP_ARRAY  ? BPFVM_MAP_TYPE_ARRAY
+                                    : m->type == NMAP_HASH ? BPFVM_MAP_TYPE_HASH
+                                                           : BPFVM_MAP_TYPE_LPM_TRIE;
+            struct bpfvm_map_create_opts mo = {.sz = sizeof(mo),
+                                               .map_flags = m->type == NMAP_LPM ? BPFVM_F_NO_PREALLOC : 0};
+            int rc = bpfvm_map_create(t, "bench", m->key_size, m->value_size, m->max_entries, &mo,
+                                      &c->maps[i]);
+            for (uint32_t e = 0; !rc && e < m->nentries; e++)
+                rc = bpfvm_map_update_elem(c->maps[i], m->ekeys + (size_t)e * m->key_size,
+                                           m->evals + (size_t)e * m->value_size, BPFVM_ANY);
+            if (rc) {
+                snprintf(why, len, "map %d: %s", i, strerror(-rc));
+                bpfvm_eng_release(c);
+                return ENGINE_FAIL;
+            }
+        }
+    }
     bench_build_prog(row, FLAVOUR_REGS, &p);
     char err[160] = "";
     struct bpfvm_load_opts lo = {.sz = sizeof(lo),
                                  .flags = checked ? BPFVM_LOAD_CHECKED : 0,
                                  .errbuf = err,
-                                 .errbuf_len = sizeof(err)};
+                                 .errbuf_len = sizeof(err),
+                                 .maps = (row->needs & NEED_MAPS) ? c->maps : NULL,
+                                 .map_cnt = (row->needs & NEED_MAPS) ? BENCH_NMAPS : 0};
     int rc = c->vm ? bpfvm_prog_load(c->vm, p.insn, p.cnt, &lo, &c->prog) : -ENOMEM;
     if (rc) {
         snprintf(why, len, "load: %s", err[0] ? err : strerror(-rc));

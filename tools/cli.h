@@ -37,5 +37,8 @@ int cmd_asm(int argc, char **argv);
 int cmd_disasm(int argc, char **argv);
 int cmd_filter(int argc, char **argv);
 int cmd_seccomp(int argc, char **argv);
+int cmd_map_pinned(int argc, char **argv);
+/* bpfvm map ...: pinned maps (`pinned PATH`, `list` without an object) or an object's maps */
+int cmd_map_any(int argc, char **argv);
 
 #endif

@@ -191,3 +191,21 @@ int cmd_prog(int argc, char **argv)
                     "       bpfvm prog run PROG|OBJ[:name] ...   (bpfvm prog run --help)\n");
     return CLI_USAGE;
 }
+
+int cmd_map_any(int argc, char **argv)
+{
+    bool pinned = argc < 3 && argc >= 2 && !strcmp(argv[1], "list");
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "pinned") || !strcmp(argv[i], "create") || !strcmp(argv[i], "unpin"))
+            pinned = true;
+        if (!strcmp(argv[i], "--pin-dir"))
+            pinned = true;
+    }
+    if (argc >= 2 && !strcmp(argv[1], "list")) { /* list with only options: the pins */
+        bool positional = false;
+        for (int i = 2; i < argc; i++)
+            positional |= argv[i][0] != '-';
+        pinned |= !positional;
+    }
+    return pinned ? cmd_map_pinned(argc, argv) : cmd_map(argc, argv);
+}

@@ -14,7 +14,8 @@ struct command {
 static const struct command commands[] = {
     {"prog", cmd_prog, "prog run PROG|OBJ[:name] [--type T] [--data-in F] [--data-out F] [--repeat N] [--json] ..."},
     {"prog", cmd_prog, "prog list OBJ [--json]"},
-    {"map", cmd_map, "map list|dump|lookup OBJ ..."},
+    {"map", cmd_map_any, "map list|show|dump|lookup|update|delete|create|freeze|unpin pinned PATH ..."},
+    {"map", cmd_map_any, "map list|dump|lookup OBJ ..."},
     {"asm", cmd_asm, "asm FILE.s -o FILE.bin [--syntax llvm|conformance]"},
     {"filter", cmd_filter, "filter EXPR|FILE [-r in.pcap [-w out.pcap]] [-d|-dd|-ddd] [--linux] ..."},
     {"seccomp", cmd_seccomp, "seccomp compile|check|run POLICY ... (see bpfvm seccomp --help)"},

@@ -81,6 +81,13 @@ struct bpfvm_map_create_opts {
     bool has_spin_lock;
     char *errbuf;               /* optional one-line message on failure */
     size_t errbuf_len;
+    /* Pinning (see "Pinning" below): with pin_path set the map is created in shared memory
+     * and pinned there.  If the pin exists: pin_reuse reuses it when the definition (type,
+     * key/value size, max_entries, flags, spin lock offset, nr_slots when given) matches and
+     * fails with -EINVAL and a message naming both definitions when it does not; without
+     * pin_reuse an existing pin gives -EEXIST. */
+    const char *pin_path;       /* absolute, or relative to bpfvm_pin_dir() */
+    bool pin_reuse;
 };
 
 /* Create a map.  `name` may be NULL; it is truncated to 15 characters. */
@@ -173,6 +180,61 @@ int bpfvm_perf_buffer_new(struct bpfvm_map *map, size_t page_cnt, bpfvm_perf_sam
 int bpfvm_perf_buffer_consume(struct bpfvm_perf_buffer *pb);
 int bpfvm_perf_buffer_poll(struct bpfvm_perf_buffer *pb, int timeout_ms);
 void bpfvm_perf_buffer_free(struct bpfvm_perf_buffer *pb);
+
+/* ---- Pinning: maps shared between processes ----
+ * A pinned map lives in one file under the pin directory (bpfvm_pin_dir()), mapped at the
+ * same virtual address in every process that opens it, so another process sees and changes
+ * the same live map (host API and programs alike).  A pin outlives its creator (also a killed
+ * one) until bpfvm_map_unpin; unpinning removes the name, the memory lives on while processes
+ * have the map open.  Pinnable: ARRAY, PERCPU_ARRAY, HASH, PERCPU_HASH, LRU_HASH,
+ * LRU_PERCPU_HASH, LPM_TRIE, QUEUE, STACK.  Maps holding process-local objects (PROG_ARRAY,
+ * *_OF_MAPS, PERF_EVENT_ARRAY) and RINGBUF give -EOPNOTSUPP. */
+
+/* The pin directory: $BPFVM_PIN_DIR if set, else /dev/shm/bpfvm. */
+const char *bpfvm_pin_dir(void);
+/* Absolute path of a pin name: names not starting with '/' go under bpfvm_pin_dir().
+ * -EINVAL for an empty name or one with a ".." component, -ENAMETOOLONG if it does not fit. */
+int bpfvm_pin_resolve(const char *path, char *out, size_t len);
+
+/* Pinning kinds of object files.  iproute2's legacy maps: PIN_OBJECT_NS (1) and PIN_GLOBAL_NS
+ * (2); libbpf's BTF maps: LIBBPF_PIN_BY_NAME (also 1 in libbpf, so it has its own value
+ * here: the loader knows which convention the object uses). */
+enum bpfvm_pin_kind {
+    BPFVM_PIN_NONE = 0,
+    BPFVM_PIN_OBJECT_NS = 1,    /* <pindir>/tc/<obj_id>/<name> */
+    BPFVM_PIN_GLOBAL_NS = 2,    /* <pindir>/tc/globals/<name> */
+    BPFVM_PIN_BY_NAME = 3,      /* <pindir>/<name> (libbpf: /sys/fs/bpf/<name>) */
+};
+/* Pin path for a map of an object file: obj_id is used for PIN_OBJECT_NS only (iproute2
+ * uses the SHA-1 of the object file).  -EINVAL for BPFVM_PIN_NONE, unknown kinds and names
+ * with '/' or "..". */
+int bpfvm_pin_path_for(int pinning_kind, const char *obj_id, const char *name, char *out,
+                       size_t len);
+
+/* Open a pinned map; the result works with the whole API and in programs; free it with
+ * bpfvm_map_free (which unmaps when the process's last reference goes).  Opening the same
+ * pin twice in a process gives the same map.  -ENOENT no such pin, -EINVAL not a bpfvm pin
+ * or one made by an incompatible build, -EBUSY its address range is taken in this process. */
+int bpfvm_map_open_pinned(const char *path, struct bpfvm_map **out);
+int bpfvm_map_open_pinned_msg(const char *path, struct bpfvm_map **out, char *errbuf,
+                              size_t errbuf_len);
+/* Remove a pin (the name); -ENOENT if none, -EINVAL if the file is not a bpfvm pin. */
+int bpfvm_map_unpin(const char *path);
+/* The absolute pin path the map was created or opened with, or NULL for unpinned maps. */
+const char *bpfvm_map_pin_path(const struct bpfvm_map *map);
+
+/* What a pin holds, read from its header without mapping it. */
+struct bpfvm_pin_info {
+    enum bpfvm_map_type type;
+    uint32_t key_size, value_size, max_entries, map_flags, nr_slots, id;
+    int32_t spin_lock_off;
+    char name[16];
+    uint64_t bytes;             /* size of the shared file (sparse: untouched pages are free) */
+    uint64_t addr;              /* the fixed address it maps at */
+    int32_t creator_pid;
+    bool frozen;
+};
+int bpfvm_pin_info(const char *path, struct bpfvm_pin_info *info);
 
 #ifdef __cplusplus
 }

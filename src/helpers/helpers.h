@@ -106,6 +106,7 @@ const struct helper_proto *helper_proto_all(size_t *cnt);
 
 /* maps.c */
 HELPER_DECL(helper_map_lookup_elem);
+HELPER_DECL(helper_csum_diff);
 HELPER_DECL(helper_map_update_elem);
 HELPER_DECL(helper_map_delete_elem);
 HELPER_DECL(helper_map_push_elem);

@@ -45,6 +45,7 @@ static const struct helper_proto helper_protos[] = {
     P(16, get_current_comm, R_INT, 0, .arg = {A_MEM | A_UNINIT, A_SZ}),
     P(25, perf_event_output, R_INT, GPL, .arg = {A_CTX, A_MAP, A_ANY, A_MEM | A_RO, A_SZ0},
       .map_types = HELPER_MAPT(BPFVM_MAP_TYPE_PERF_EVENT_ARRAY)),
+    P(28, csum_diff, R_INT, PKT, .arg = {A_MEM | A_RO | A_NULL, A_SZ0, A_MEM | A_RO | A_NULL, A_SZ0, A_ANY}),
     P(42, get_numa_node_id, R_INT, 0, .arg = {0}),
     P(87, map_push_elem, R_INT, PKT, .arg = {A_MAP, A_VAL, A_ANY}, .map_types = HELPERS_MAPS_QS),
     P(88, map_pop_elem, R_INT, 0, .arg = {A_MAP, A_VAL | A_UNINIT}, .map_types = HELPERS_MAPS_QS),

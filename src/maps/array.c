@@ -36,18 +36,18 @@ static int array_check(const struct map_attr *a)
 static int array_alloc(const struct map_attr *a, struct bpfvm_map **out)
 {
     bool percpu = a->type == BPFVM_MAP_TYPE_PERCPU_ARRAY;
-    struct map_array *ar = calloc(1, sizeof(*ar));
+    struct map_array *ar = map_mem_calloc(a->arena, 1, sizeof(*ar));
     if (!ar)
         return -ENOMEM;
     ar->elem_size = percpu ? (size_t)a->nr_slots * a->value_stride : a->value_stride;
     if (ar->elem_size && a->max_entries > SIZE_MAX / 2 / ar->elem_size) {
-        free(ar);
+        map_mem_free(a->arena, ar);
         return -ENOMEM;
     }
     size_t total = ar->elem_size * a->max_entries;
-    ar->values = calloc(1, total);
+    ar->values = map_mem_calloc(a->arena, 1, total);
     if (!ar->values) {
-        free(ar);
+        map_mem_free(a->arena, ar);
         return -ENOMEM;
     }
     map_init_common(&ar->map, a, percpu ? &map_percpu_array_ops : &map_array_ops);
@@ -58,8 +58,15 @@ static int array_alloc(const struct map_attr *a, struct bpfvm_map **out)
 static void array_free(struct bpfvm_map *map)
 {
     struct map_array *ar = (struct map_array *)map;
-    free(ar->values);
-    free(ar);
+    map_mem_free(map->arena, ar->values);
+    map_mem_free(map->arena, ar);
+}
+
+static size_t array_mem_size(const struct map_attr *a)
+{
+    bool percpu = a->type == BPFVM_MAP_TYPE_PERCPU_ARRAY;
+    size_t elem = percpu ? (size_t)a->nr_slots * a->value_stride : a->value_stride;
+    return map_mem_round(sizeof(struct map_array)) + map_mem_round(elem * a->max_entries);
 }
 
 static void *array_lookup(struct bpfvm_map *map, const void *key, unsigned slot)
@@ -167,6 +174,7 @@ const struct map_ops map_array_ops = {
     .check = array_check,
     .alloc = array_alloc,
     .free = array_free,
+    .mem_size = array_mem_size,
     .lookup = array_lookup,
     .update = array_update,
     .delete = array_delete,
@@ -182,6 +190,7 @@ const struct map_ops map_percpu_array_ops = {
     .check = array_check,
     .alloc = array_alloc,
     .free = array_free,
+    .mem_size = array_mem_size,
     .lookup = percpu_array_lookup,
     .update = array_update,
     .delete = array_delete,

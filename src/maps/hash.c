@@ -100,7 +100,7 @@ static void htab_free(struct bpfvm_map *map);
 
 static int htab_alloc(const struct map_attr *a, struct bpfvm_map **out)
 {
-    struct htab *h = calloc(1, sizeof(*h));
+    struct htab *h = map_mem_calloc(a->arena, 1, sizeof(*h));
     if (!h)
         return -ENOMEM;
     h->lru = a->type == BPFVM_MAP_TYPE_LRU_HASH || a->type == BPFVM_MAP_TYPE_LRU_PERCPU_HASH;
@@ -126,7 +126,7 @@ static int htab_alloc(const struct map_attr *a, struct bpfvm_map **out)
     h->mask = nb - 1;
     const struct map_ops *ops = map_ops_for(a->type);
     map_init_common(&h->map, a, ops);
-    h->buckets = malloc((size_t)nb * sizeof(*h->buckets));
+    h->buckets = map_mem_calloc(a->arena, nb, sizeof(*h->buckets));
     if (!h->buckets)
         goto nomem;
     for (uint32_t i = 0; i < nb; i++) {
@@ -138,7 +138,7 @@ static int htab_alloc(const struct map_attr *a, struct bpfvm_map **out)
         size_t n = (size_t)a->max_entries + (h->lru ? 0 : 4);
         if (h->elem_size > SIZE_MAX / 2 / n)
             goto nomem;
-        h->pool = calloc(n, h->elem_size);
+        h->pool = map_mem_calloc(a->arena, n, h->elem_size);
         if (!h->pool)
             goto nomem;
         for (size_t i = n; i-- > 0;) {
@@ -170,11 +170,33 @@ static void htab_free(struct bpfvm_map *map)
     while (h->allocated) {
         struct htab_elem *e = h->allocated;
         h->allocated = e->alloc_next;
-        free(e);
+        map_mem_free(map->arena, e);
     }
-    free(h->pool);
-    free(h->buckets);
-    free(h);
+    map_mem_free(map->arena, h->pool);
+    map_mem_free(map->arena, h->buckets);
+    map_mem_free(map->arena, h);
+}
+
+/* Elements: the preallocated pool, or for NO_PREALLOC max_entries allocated one by one plus
+ * room for replacements in flight (a replacement takes a new element before it frees the
+ * old one; freed elements are reused). */
+#define HTAB_PIN_SPARE 256u
+static size_t htab_mem_size(const struct map_attr *a)
+{
+    bool lru = a->type == BPFVM_MAP_TYPE_LRU_HASH || a->type == BPFVM_MAP_TYPE_LRU_PERCPU_HASH;
+    bool percpu = a->type == BPFVM_MAP_TYPE_PERCPU_HASH ||
+                  a->type == BPFVM_MAP_TYPE_LRU_PERCPU_HASH;
+    size_t value_room = percpu ? (size_t)a->nr_slots * a->value_stride : a->value_stride;
+    size_t elem = sizeof(struct htab_elem) + map_round8(a->key_size) + value_room;
+    size_t nb = 1;
+    while (nb < a->max_entries)
+        nb <<= 1;
+    size_t total = map_mem_round(sizeof(struct htab)) + map_mem_round(nb * sizeof(struct htab_bucket));
+    if (!(a->map_flags & BPFVM_F_NO_PREALLOC))
+        total += map_mem_round(((size_t)a->max_entries + (lru ? 0 : 4)) * elem);
+    else
+        total += ((size_t)a->max_entries + HTAB_PIN_SPARE) * map_mem_round(elem);
+    return total;
 }
 
 /* ---------------------------------------------------------------- elements */
@@ -279,7 +301,7 @@ static int elem_alloc(struct htab *h, bool replacing, struct htab_elem **out)
     }
     e = free_pop(h);
     if (!e) {
-        e = calloc(1, h->elem_size);
+        e = map_mem_calloc(h->map.arena, 1, h->elem_size);
         if (!e) {
             if (!replacing)
                 atomic_fetch_sub(&h->count, 1);
@@ -669,6 +691,7 @@ static int htab_batch(struct bpfvm_map *map, uint64_t *pos, void *keys, void *va
         .check = htab_check,                                                              \
         .alloc = htab_alloc,                                                              \
         .free = htab_free,                                                                \
+        .mem_size = htab_mem_size,                                                        \
         .lookup = lk,                                                                     \
         .update = htab_update,                                                            \
         .delete = htab_delete,                                                            \

@@ -54,11 +54,18 @@ static int lpm_check(const struct map_attr *a)
 
 static int lpm_alloc(const struct map_attr *a, struct bpfvm_map **out)
 {
-    struct lpm_trie *t = calloc(1, sizeof(*t));
+    struct lpm_trie *t = map_mem_calloc(a->arena, 1, sizeof(*t));
     if (!t)
         return -ENOMEM;
-    if (pthread_rwlock_init(&t->lock, NULL)) {
-        free(t);
+    /* a pinned trie is locked by several processes */
+    pthread_rwlockattr_t la;
+    pthread_rwlockattr_init(&la);
+    if (a->arena)
+        pthread_rwlockattr_setpshared(&la, PTHREAD_PROCESS_SHARED);
+    int lerr = pthread_rwlock_init(&t->lock, &la);
+    pthread_rwlockattr_destroy(&la);
+    if (lerr) {
+        map_mem_free(a->arena, t);
         return -ENOMEM;
     }
     t->data_size = a->key_size - 4;
@@ -76,10 +83,19 @@ static void lpm_free(struct bpfvm_map *map)
     while (t->allocated) {
         struct lpm_node *n = t->allocated;
         t->allocated = n->alloc_next;
-        free(n);
+        map_mem_free(map->arena, n);
     }
     pthread_rwlock_destroy(&t->lock);
-    free(t);
+    map_mem_free(map->arena, t);
+}
+
+/* Nodes in use: entries plus at most one intermediate node per entry; an update takes two
+ * before it knows whether it needs them. */
+static size_t lpm_mem_size(const struct map_attr *a)
+{
+    size_t node = sizeof(struct lpm_node) + map_round8(a->key_size - 4) + a->value_stride;
+    return map_mem_round(sizeof(struct lpm_trie)) +
+           ((size_t)a->max_entries * 2 + 4) * map_mem_round(node);
 }
 
 static inline uint8_t *node_value(const struct lpm_trie *t, struct lpm_node *n)
@@ -115,7 +131,7 @@ static struct lpm_node *lpm_node_get(struct lpm_trie *t)
     if (n) {
         t->free_list = n->free_next;
     } else {
-        n = malloc(t->node_size);
+        n = map_mem_calloc(t->map.arena, 1, t->node_size);
         if (!n)
             return NULL;
         n->alloc_next = t->allocated;
@@ -342,6 +358,7 @@ const struct map_ops map_lpm_trie_ops = {
     .check = lpm_check,
     .alloc = lpm_alloc,
     .free = lpm_free,
+    .mem_size = lpm_mem_size,
     .lookup = lpm_lookup,
     .update = lpm_update,
     .delete = lpm_delete,

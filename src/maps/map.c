@@ -67,6 +67,33 @@ void map_lock_slow(map_lock_t *l)
 void map_value_spin_lock(void *lock) { map_lock((map_lock_t *)lock); }
 void map_value_spin_unlock(void *lock) { map_unlock((map_lock_t *)lock); }
 
+/* ---------------------------------------------------------------- memory */
+
+void *map_mem_calloc(struct map_arena *arena, size_t n, size_t size)
+{
+    if (!arena)
+        return calloc(n, size);
+    if (size && n > SIZE_MAX / 2 / size)
+        return NULL;
+    size_t bytes = map_mem_round(n * size);
+    if (!bytes)
+        bytes = MAP_MEM_ALIGN;
+    void *p = NULL;
+    map_lock(&arena->lock);
+    if (bytes <= arena->size - arena->used) {
+        p = arena->start + arena->used;
+        arena->used += bytes;
+    }
+    map_unlock(&arena->lock);
+    return p; /* fresh file pages: already zero */
+}
+
+void map_mem_free(struct map_arena *arena, void *p)
+{
+    if (!arena)
+        free(p);
+}
+
 /* ---------------------------------------------------------------- values */
 
 void map_copy_value(const struct bpfvm_map *map, void *dst, const void *src)
@@ -145,6 +172,7 @@ void map_init_common(struct bpfvm_map *map, const struct map_attr *a, const stru
     atomic_init(&map->refcnt, 1);
     atomic_init(&map->frozen, false);
     atomic_init(&map->retired_lock.v, 0);
+    map->arena = a->arena;
     if (a->inner) {
         map->inner_type = a->inner->type;
         map->inner_key_size = a->inner->key_size;
@@ -158,6 +186,40 @@ static unsigned map_default_slots(void)
 {
     long n = sysconf(_SC_NPROCESSORS_ONLN);
     return n < 1 ? 1 : n > 4096 ? 4096 : (unsigned)n;
+}
+
+/* The checks every map type shares, then the type's own. */
+int map_create_common(struct map_attr *a, const struct map_ops **ops_out)
+{
+    const struct map_ops *ops = map_ops_for(a->type);
+    if (!ops)
+        return map_err(a, -EINVAL, "map create: unknown map type %d", (int)a->type);
+    if (a->map_flags & ~MAP_KNOWN_FLAGS)
+        return map_err(a, -EINVAL, "map create %s: unknown map flags 0x%x", ops->name,
+                       a->map_flags & ~MAP_KNOWN_FLAGS);
+    if ((a->map_flags & BPFVM_F_RDONLY) && (a->map_flags & BPFVM_F_WRONLY))
+        return map_err(a, -EINVAL, "map create %s: BPF_F_RDONLY with BPF_F_WRONLY", ops->name);
+    if ((a->map_flags & BPFVM_F_RDONLY_PROG) && (a->map_flags & BPFVM_F_WRONLY_PROG))
+        return map_err(a, -EINVAL, "map create %s: BPF_F_RDONLY_PROG with BPF_F_WRONLY_PROG",
+                       ops->name);
+    if (a->nr_slots > 65536)
+        return map_err(a, -EINVAL, "map create %s: %u worker slots is too many", ops->name,
+                       a->nr_slots);
+    if (a->spin_lock_off >= 0) {
+        bool ok_type = a->type == BPFVM_MAP_TYPE_ARRAY || a->type == BPFVM_MAP_TYPE_HASH ||
+                       a->type == BPFVM_MAP_TYPE_LRU_HASH;
+        if (!ok_type)
+            return map_err(a, -EOPNOTSUPP, "map create %s: bpf_spin_lock not supported",
+                           ops->name);
+        if ((a->spin_lock_off & 3) || (uint64_t)a->spin_lock_off + 4 > a->value_size)
+            return map_err(a, -EINVAL, "map create %s: spin lock offset %d outside value",
+                           ops->name, a->spin_lock_off);
+    }
+    int err = ops->check(a);
+    if (err)
+        return err;
+    *ops_out = ops;
+    return 0;
 }
 
 int bpfvm_map_create(enum bpfvm_map_type type, const char *name, uint32_t key_size,
@@ -178,31 +240,11 @@ int bpfvm_map_create(enum bpfvm_map_type type, const char *name, uint32_t key_si
     if (!out)
         return map_err(&a, -EINVAL, "map create: no output pointer");
     *out = NULL;
-    const struct map_ops *ops = map_ops_for(type);
-    if (!ops)
-        return map_err(&a, -EINVAL, "map create: unknown map type %d", (int)type);
-    if (a.map_flags & ~MAP_KNOWN_FLAGS)
-        return map_err(&a, -EINVAL, "map create %s: unknown map flags 0x%x", ops->name,
-                       a.map_flags & ~MAP_KNOWN_FLAGS);
-    if ((a.map_flags & BPFVM_F_RDONLY) && (a.map_flags & BPFVM_F_WRONLY))
-        return map_err(&a, -EINVAL, "map create %s: BPF_F_RDONLY with BPF_F_WRONLY", ops->name);
-    if ((a.map_flags & BPFVM_F_RDONLY_PROG) && (a.map_flags & BPFVM_F_WRONLY_PROG))
-        return map_err(&a, -EINVAL, "map create %s: BPF_F_RDONLY_PROG with BPF_F_WRONLY_PROG",
-                       ops->name);
-    if (a.nr_slots > 65536)
-        return map_err(&a, -EINVAL, "map create %s: %u worker slots is too many", ops->name,
-                       a.nr_slots);
-    if (a.spin_lock_off >= 0) {
-        bool ok_type = type == BPFVM_MAP_TYPE_ARRAY || type == BPFVM_MAP_TYPE_HASH ||
-                       type == BPFVM_MAP_TYPE_LRU_HASH;
-        if (!ok_type)
-            return map_err(&a, -EOPNOTSUPP, "map create %s: bpf_spin_lock not supported",
-                           ops->name);
-        if ((a.spin_lock_off & 3) || (uint64_t)a.spin_lock_off + 4 > value_size)
-            return map_err(&a, -EINVAL, "map create %s: spin lock offset %d outside value",
-                           ops->name, a.spin_lock_off);
-    }
-    int err = ops->check(&a);
+    const struct map_ops *ops = NULL;
+    if (o.pin_path)
+        return map_pin_create(&a, map_ops_for(type), name, o.pin_path, o.pin_reuse,
+                              o.nr_slots, out);
+    int err = map_create_common(&a, &ops);
     if (err)
         return err;
     struct bpfvm_map *map = NULL;
@@ -217,10 +259,20 @@ int bpfvm_map_create(enum bpfvm_map_type type, const char *name, uint32_t key_si
     return 0;
 }
 
-void map_get(struct bpfvm_map *map) { atomic_fetch_add(&map->refcnt, 1); }
+void map_get(struct bpfvm_map *map)
+{
+    if (map->shared)
+        map_pin_get(map);
+    else
+        atomic_fetch_add(&map->refcnt, 1);
+}
 
 void map_put(struct bpfvm_map *map)
 {
+    if (map && map->shared) {
+        map_pin_put(map);
+        return;
+    }
     if (!map || atomic_fetch_sub(&map->refcnt, 1) != 1)
         return;
     for (size_t i = 0; i < map->retired_cnt; i++)

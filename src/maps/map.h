@@ -33,6 +33,19 @@ static inline void map_unlock(map_lock_t *l) { atomic_store_explicit(&l->v, 0, m
 void map_value_spin_lock(void *lock);
 void map_value_spin_unlock(void *lock);
 
+/* ---- memory: malloc for ordinary maps, a bump arena inside the shared file for pinned ones
+ * (see pin.c).  Arena memory starts zeroed and is never reused: frees are no-ops and the
+ * whole arena goes when the last process unmaps it. ---- */
+struct map_arena {
+    map_lock_t lock;
+    uint64_t used, size;            /* bytes handed out / available after `start` */
+    char *start;                    /* same virtual address in every process */
+};
+#define MAP_MEM_ALIGN 16u
+void *map_mem_calloc(struct map_arena *arena, size_t n, size_t size);
+void map_mem_free(struct map_arena *arena, void *p);
+static inline size_t map_mem_round(size_t x) { return (x + MAP_MEM_ALIGN - 1) & ~(size_t)(MAP_MEM_ALIGN - 1); }
+
 /* ---- creation attributes after the common checks ---- */
 struct map_attr {
     enum bpfvm_map_type type;
@@ -41,6 +54,7 @@ struct map_attr {
     uint32_t value_stride;          /* round_up(value_size, 8) */
     int32_t spin_lock_off;          /* -1 when none */
     const struct bpfvm_map *inner;  /* map-in-map template */
+    struct map_arena *arena;        /* NULL: malloc; else allocate everything from it */
     char *errbuf;
     size_t errbuf_len;
 };
@@ -58,6 +72,9 @@ struct map_ops {
     int (*check)(const struct map_attr *a);
     int (*alloc)(const struct map_attr *a, struct bpfvm_map **out);
     void (*free)(struct bpfvm_map *map);
+    /* pinnable types: an upper bound of the bytes alloc and later updates take from an
+     * arena (each allocation counted rounded up by map_mem_round); NULL = not pinnable */
+    size_t (*mem_size)(const struct map_attr *a);
     /* element ops; slot selects the per-CPU copy (MAP_SLOT_ALL: host, every slot) */
     void *(*lookup)(struct bpfvm_map *map, const void *key, unsigned slot);
     long (*update)(struct bpfvm_map *map, const void *key, const void *value, uint64_t flags,
@@ -105,6 +122,11 @@ struct bpfvm_map {
     map_lock_t retired_lock;
     void **retired;
     size_t retired_cnt, retired_cap;
+    /* pinned maps (pin.c): the whole map lives in a shared file mapped at the same address in
+     * every process; `ops` then points at a per-process copy of the ops table kept at a fixed
+     * address, and references are counted per process by pin.c, not in `refcnt` */
+    struct map_arena *arena;
+    bool shared;
 };
 
 const struct map_ops *map_ops_for(enum bpfvm_map_type type);
@@ -122,6 +144,16 @@ int map_err(const struct map_attr *a, int err, const char *fmt, ...)
 /* Reference counting (map-in-map holds references). */
 void map_get(struct bpfvm_map *map);
 void map_put(struct bpfvm_map *map);
+
+/* Pinning (pin.c).  map_create_common runs the common checks and the type's check;
+ * map_pin_create makes a new pinned map (or reuses a matching pin) for bpfvm_map_create;
+ * map_pin_get/put count a process's references to a shared map (the last put unmaps). */
+int map_create_common(struct map_attr *a, const struct map_ops **ops_out);
+int map_pin_create(struct map_attr *a, const struct map_ops *ops, const char *name,
+                   const char *pin_path, bool reuse, uint32_t nr_slots_asked,
+                   struct bpfvm_map **out);
+void map_pin_get(struct bpfvm_map *map);
+void map_pin_put(struct bpfvm_map *map);
 /* Keep an object alive until the map is freed; returns -ENOMEM when the list cannot grow
  * (the object is then leaked rather than freed under a running program). */
 int map_retire_obj(struct bpfvm_map *map, void *obj);

@@ -30,13 +30,13 @@ static int qs_check(const struct map_attr *a)
 
 static int qs_alloc(const struct map_attr *a, struct bpfvm_map **out)
 {
-    struct map_qs *q = calloc(1, sizeof(*q));
+    struct map_qs *q = map_mem_calloc(a->arena, 1, sizeof(*q));
     if (!q)
         return -ENOMEM;
     q->size = a->max_entries + 1;
     if (!q->size || (size_t)q->size > SIZE_MAX / 2 / a->value_size ||
-        !(q->elems = malloc((size_t)q->size * a->value_size))) {
-        free(q);
+        !(q->elems = map_mem_calloc(a->arena, q->size, a->value_size))) {
+        map_mem_free(a->arena, q);
         return -ENOMEM;
     }
     q->stack = a->type == BPFVM_MAP_TYPE_STACK;
@@ -48,8 +48,14 @@ static int qs_alloc(const struct map_attr *a, struct bpfvm_map **out)
 static void qs_free(struct bpfvm_map *map)
 {
     struct map_qs *q = (struct map_qs *)map;
-    free(q->elems);
-    free(q);
+    map_mem_free(map->arena, q->elems);
+    map_mem_free(map->arena, q);
+}
+
+static size_t qs_mem_size(const struct map_attr *a)
+{
+    return map_mem_round(sizeof(struct map_qs)) +
+           map_mem_round(((size_t)a->max_entries + 1) * a->value_size);
 }
 
 static long qs_push(struct bpfvm_map *map, const void *value, uint64_t flags)
@@ -109,6 +115,7 @@ const struct map_ops map_queue_ops = {
     .check = qs_check,
     .alloc = qs_alloc,
     .free = qs_free,
+    .mem_size = qs_mem_size,
     .lookup = qs_lookup,
     .sys_lookup = qs_sys_lookup,
     .push = qs_push,
@@ -121,6 +128,7 @@ const struct map_ops map_stack_ops = {
     .check = qs_check,
     .alloc = qs_alloc,
     .free = qs_free,
+    .mem_size = qs_mem_size,
     .lookup = qs_lookup,
     .sys_lookup = qs_sys_lookup,
     .push = qs_push,

@@ -301,23 +301,41 @@ uint32_t bpfvm_object_kversion(const struct bpfvm_object *obj) { return obj ? ob
 static int create_map(struct bpfvm_object *obj, struct bpfvm_object_map *m,
                       const struct bpfvm_object_load_opts *lo, const struct bpfvm_map *inner)
 {
-    char msg[200] = "";
+    char msg[300] = "", pin[1024] = "";
     struct bpfvm_map_create_opts co = {
         .sz = sizeof(co), .map_flags = m->def.map_flags, .numa_node = m->def.numa_node,
         .inner_map = inner, .nr_slots = lo ? lo->nr_slots : 0, .errbuf = msg,
         .errbuf_len = sizeof(msg),
     };
+    uint32_t t = m->def.type;
+    bool pinnable = t != BPFVM_MAP_TYPE_PROG_ARRAY && t != BPFVM_MAP_TYPE_ARRAY_OF_MAPS &&
+                    t != BPFVM_MAP_TYPE_HASH_OF_MAPS && t != BPFVM_MAP_TYPE_PERF_EVENT_ARRAY &&
+                    t != BPFVM_MAP_TYPE_RINGBUF;
+    if (m->def.pinning && !pinnable) /* they hold process-local programs, maps or rings */
+        obj_log(obj, 1, "%s: map '%s': a %s cannot be shared between processes; pinning %u ignored",
+                obj->path, m->name, bpfvm_map_type_name((enum bpfvm_map_type)t), m->def.pinning);
+    if (m->def.pinning && pinnable) {
+        /* iproute2's bpf_elf_map: PIN_OBJECT_NS (1) / PIN_GLOBAL_NS (2); libbpf's BTF maps:
+         * LIBBPF_PIN_BY_NAME (1).  Object namespaces are named after the object file. */
+        int kind = m->kind == OBJ_MAP_IPROUTE2 ? (int)m->def.pinning
+                   : m->def.pinning == 1      ? BPFVM_PIN_BY_NAME
+                                              : -1;
+        int prc = kind < 0 ? -EINVAL : bpfvm_pin_path_for(kind, obj->name, m->name, pin, sizeof(pin));
+        if (prc)
+            return obj_err(obj, -prc, "map '%s': pinning %u is not supported", m->name, m->def.pinning);
+        co.pin_path = pin;
+        co.pin_reuse = true;
+    }
     int rc = bpfvm_map_create((enum bpfvm_map_type)m->def.type, m->name, m->def.key_size,
                               m->def.value_size, m->def.max_entries, &co, &m->map);
+    if (rc && pin[0])
+        return obj_err(obj, -rc, "map '%s' pinned at %s: %s", m->name, pin, msg[0] ? msg : strerror(-rc));
     if (rc)
         return obj_err(obj, -rc, "map '%s' (%s, key %u, value %u, max_entries %u): %s", m->name,
                        bpfvm_map_type_name((enum bpfvm_map_type)m->def.type), m->def.key_size,
                        m->def.value_size, m->def.max_entries, msg[0] ? msg : strerror(-rc));
     if (m->def.type == BPFVM_MAP_TYPE_PROG_ARRAY && (rc = bpfvm_prog_array_init(m->map)))
         return obj_err(obj, -rc, "map '%s': cannot prepare the program array", m->name);
-    if (m->def.pinning)
-        obj_log(obj, 1, "%s: map '%s': pinning %u ignored (maps are private to the object)",
-                obj->path, m->name, m->def.pinning);
     if (m->kind == OBJ_MAP_DATA) {
         uint32_t k = 0;
         if ((rc = bpfvm_map_update_elem(m->map, &k, m->init, BPFVM_ANY)))

@@ -485,6 +485,44 @@ static void test_fuzz(void)
     bpfvm_vm_free(vm);
 }
 
+/* A BTF map with pinning = LIBBPF_PIN_BY_NAME is shared by two loads of the object. */
+static void test_pinning(void)
+{
+    struct bpfvm_object *a = open_obj("xdp_count.bpf.o"), *b = open_obj("xdp_count.bpf.o");
+    struct bpfvm_vm *vm = new_vm();
+    if (!a || !b || load(a, vm) || load(b, vm)) {
+        bpfvm_object_close(a);
+        bpfvm_object_close(b);
+        bpfvm_vm_free(vm);
+        return;
+    }
+    struct bpfvm_map *ma = bpfvm_object_map_map(bpfvm_object_find_map_by_name(a, "pcpu"));
+    struct bpfvm_map *mb = bpfvm_object_map_map(bpfvm_object_find_map_by_name(b, "pcpu"));
+    CHECK(ma && mb);
+    char pin[1024] = "";
+    if (ma && bpfvm_map_pin_path(ma))
+        snprintf(pin, sizeof(pin), "%s", bpfvm_map_pin_path(ma));
+    CHECKF(strstr(pin, "/pcpu"), "pin path '%s'", pin);
+    /* the unpinned map of the same object is private to each load */
+    struct bpfvm_map *ha = bpfvm_object_map_map(bpfvm_object_find_map_by_name(a, "proto_count"));
+    CHECK(ha && !bpfvm_map_pin_path(ha));
+    if (ma && mb) {
+        uint32_t key = 0, slots = bpfvm_map_nr_slots(ma);
+        uint64_t *in = calloc(slots, 8), *out = calloc(slots, 8);
+        for (uint32_t i = 0; in && i < slots; i++)
+            in[i] = 1000 + i;
+        CHECK(in && out && bpfvm_map_update_elem(ma, &key, in, BPFVM_ANY) == 0);
+        CHECK(out && bpfvm_map_lookup_elem(mb, &key, out) == 0 && out[0] == 1000);
+        free(in);
+        free(out);
+    }
+    bpfvm_object_close(a);
+    bpfvm_object_close(b);
+    if (pin[0])
+        bpfvm_map_unpin(pin);
+    bpfvm_vm_free(vm);
+}
+
 int main(int argc, char **argv)
 {
     if (argc > 1)
@@ -499,6 +537,7 @@ int main(int argc, char **argv)
     test_gcc();
     test_autoload();
     test_errors();
+    test_pinning();
     test_fuzz();
     return test_summary();
 }

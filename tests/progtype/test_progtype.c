@@ -9,6 +9,7 @@
 
 #include "bpfvm/bpfvm.h"
 #include "bpfvm/progtype.h"
+#include "bpfvm/helpers.h"
 #include "kdiff/kernel.h"
 #include "testlib.h"
 
@@ -71,6 +72,26 @@ static const struct typed_case cases[] = {
      "r2 = *(u32 *)(r1 + 0)\n r3 = *(u32 *)(r1 + 4)\n r4 = r2\n r4 += 34\n r0 = 2\n"
      " if r4 > r3 goto out\n r0 = *(u8 *)(r2 + 23)\nout:\n exit\n", 2, 0, 0},
     {"xdp write to data is refused", BPFVM_PROG_TYPE_XDP, "*(u32 *)(r1 + 0) = 0\n r0 = 0\n exit\n", 0, 0, 1},
+    {"tc csum_diff from 0 stack bytes to 20 packet bytes at 14, seed 0x1234", BPFVM_PROG_TYPE_SCHED_CLS,
+     "r6 = *(u32 *)(r1 + 76)\n r7 = *(u32 *)(r1 + 80)\n r4 = r6\n r4 += 34\n r0 = 0\n if r4 > r7 goto out\n r2 = 0x0a0bfc0d\n *(u32 *)(r10 - 16) = r2\n r2 = -1\n *(u32 *)(r10 - 12) = r2\n r2 = 0x00ff1234\n *(u32 *)(r10 - 8) = r2\n r2 = 0x7f00ff01\n *(u32 *)(r10 - 4) = r2\n r1 = 0\n r2 = 0\n r3 = r6\n r3 += 14\n r4 = 20\n r5 = 4660 ll\n call 28\nout:\n exit\n", 0, 0, 0},
+    {"tc csum_diff from 8 stack bytes to 8 packet bytes at 34, seed 0x0", BPFVM_PROG_TYPE_SCHED_CLS,
+     "r6 = *(u32 *)(r1 + 76)\n r7 = *(u32 *)(r1 + 80)\n r4 = r6\n r4 += 42\n r0 = 0\n if r4 > r7 goto out\n r2 = 0x0a0bfc0d\n *(u32 *)(r10 - 16) = r2\n r2 = -1\n *(u32 *)(r10 - 12) = r2\n r2 = 0x00ff1234\n *(u32 *)(r10 - 8) = r2\n r2 = 0x7f00ff01\n *(u32 *)(r10 - 4) = r2\n r1 = r10\n r1 += -16\n r2 = 8\n r3 = r6\n r3 += 34\n r4 = 8\n r5 = 0 ll\n call 28\nout:\n exit\n", 0, 0, 0},
+    {"tc csum_diff from 0 stack bytes to 6 packet bytes at 0, seed 0x0", BPFVM_PROG_TYPE_SCHED_CLS,
+     "r6 = *(u32 *)(r1 + 76)\n r7 = *(u32 *)(r1 + 80)\n r4 = r6\n r4 += 6\n r0 = 0\n if r4 > r7 goto out\n r2 = 0x0a0bfc0d\n *(u32 *)(r10 - 16) = r2\n r2 = -1\n *(u32 *)(r10 - 12) = r2\n r2 = 0x00ff1234\n *(u32 *)(r10 - 8) = r2\n r2 = 0x7f00ff01\n *(u32 *)(r10 - 4) = r2\n r1 = 0\n r2 = 0\n r3 = r6\n r3 += 0\n r4 = 6\n r5 = 0 ll\n call 28\nout:\n exit\n", 0, 0, 0},
+    {"tc csum_diff from 3 stack bytes to 5 packet bytes at 20, seed 0x7", BPFVM_PROG_TYPE_SCHED_CLS,
+     "r6 = *(u32 *)(r1 + 76)\n r7 = *(u32 *)(r1 + 80)\n r4 = r6\n r4 += 25\n r0 = 0\n if r4 > r7 goto out\n r2 = 0x0a0bfc0d\n *(u32 *)(r10 - 16) = r2\n r2 = -1\n *(u32 *)(r10 - 12) = r2\n r2 = 0x00ff1234\n *(u32 *)(r10 - 8) = r2\n r2 = 0x7f00ff01\n *(u32 *)(r10 - 4) = r2\n r1 = r10\n r1 += -16\n r2 = 3\n r3 = r6\n r3 += 20\n r4 = 5\n r5 = 7 ll\n call 28\nout:\n exit\n", 0, 0, 0},
+    {"tc csum_diff from 16 stack bytes to 0 packet bytes at 0, seed 0x55aa", BPFVM_PROG_TYPE_SCHED_CLS,
+     "r6 = *(u32 *)(r1 + 76)\n r7 = *(u32 *)(r1 + 80)\n r4 = r6\n r4 += 0\n r0 = 0\n if r4 > r7 goto out\n r2 = 0x0a0bfc0d\n *(u32 *)(r10 - 16) = r2\n r2 = -1\n *(u32 *)(r10 - 12) = r2\n r2 = 0x00ff1234\n *(u32 *)(r10 - 8) = r2\n r2 = 0x7f00ff01\n *(u32 *)(r10 - 4) = r2\n r1 = r10\n r1 += -16\n r2 = 16\n r3 = r6\n r3 += 0\n r4 = 0\n r5 = 21930 ll\n call 28\nout:\n exit\n", 0, 0, 0},
+    {"tc csum_diff from 0 stack bytes to 64 packet bytes at 0, seed 0xffffffff", BPFVM_PROG_TYPE_SCHED_CLS,
+     "r6 = *(u32 *)(r1 + 76)\n r7 = *(u32 *)(r1 + 80)\n r4 = r6\n r4 += 64\n r0 = 0\n if r4 > r7 goto out\n r2 = 0x0a0bfc0d\n *(u32 *)(r10 - 16) = r2\n r2 = -1\n *(u32 *)(r10 - 12) = r2\n r2 = 0x00ff1234\n *(u32 *)(r10 - 8) = r2\n r2 = 0x7f00ff01\n *(u32 *)(r10 - 4) = r2\n r1 = 0\n r2 = 0\n r3 = r6\n r3 += 0\n r4 = 64\n r5 = 4294967295 ll\n call 28\nout:\n exit\n", 0, 0, 0},
+    {"tc csum_diff from 12 stack bytes to 40 packet bytes at 14, seed 0x0", BPFVM_PROG_TYPE_SCHED_CLS,
+     "r6 = *(u32 *)(r1 + 76)\n r7 = *(u32 *)(r1 + 80)\n r4 = r6\n r4 += 54\n r0 = 0\n if r4 > r7 goto out\n r2 = 0x0a0bfc0d\n *(u32 *)(r10 - 16) = r2\n r2 = -1\n *(u32 *)(r10 - 12) = r2\n r2 = 0x00ff1234\n *(u32 *)(r10 - 8) = r2\n r2 = 0x7f00ff01\n *(u32 *)(r10 - 4) = r2\n r1 = r10\n r1 += -16\n r2 = 12\n r3 = r6\n r3 += 14\n r4 = 40\n r5 = 0 ll\n call 28\nout:\n exit\n", 0, 0, 0},
+    {"tc csum_diff from 5 stack bytes to 0 packet bytes at 0, seed 0x0", BPFVM_PROG_TYPE_SCHED_CLS,
+     "r6 = *(u32 *)(r1 + 76)\n r7 = *(u32 *)(r1 + 80)\n r4 = r6\n r4 += 0\n r0 = 0\n if r4 > r7 goto out\n r2 = 0x0a0bfc0d\n *(u32 *)(r10 - 16) = r2\n r2 = -1\n *(u32 *)(r10 - 12) = r2\n r2 = 0x00ff1234\n *(u32 *)(r10 - 8) = r2\n r2 = 0x7f00ff01\n *(u32 *)(r10 - 4) = r2\n r1 = r10\n r1 += -16\n r2 = 5\n r3 = r6\n r3 += 0\n r4 = 0\n r5 = 0 ll\n call 28\nout:\n exit\n", 0, 0, 0},
+    {"tc csum_diff from 0 stack bytes to 1 packet bytes at 9, seed 0x0", BPFVM_PROG_TYPE_SCHED_CLS,
+     "r6 = *(u32 *)(r1 + 76)\n r7 = *(u32 *)(r1 + 80)\n r4 = r6\n r4 += 10\n r0 = 0\n if r4 > r7 goto out\n r2 = 0x0a0bfc0d\n *(u32 *)(r10 - 16) = r2\n r2 = -1\n *(u32 *)(r10 - 12) = r2\n r2 = 0x00ff1234\n *(u32 *)(r10 - 8) = r2\n r2 = 0x7f00ff01\n *(u32 *)(r10 - 4) = r2\n r1 = 0\n r2 = 0\n r3 = r6\n r3 += 9\n r4 = 1\n r5 = 0 ll\n call 28\nout:\n exit\n", 0, 0, 0},
+    {"tc csum_diff from 8 stack bytes to 8 packet bytes at 0, seed 0x10000", BPFVM_PROG_TYPE_SCHED_CLS,
+     "r6 = *(u32 *)(r1 + 76)\n r7 = *(u32 *)(r1 + 80)\n r4 = r6\n r4 += 8\n r0 = 0\n if r4 > r7 goto out\n r2 = 0x0a0bfc0d\n *(u32 *)(r10 - 16) = r2\n r2 = -1\n *(u32 *)(r10 - 12) = r2\n r2 = 0x00ff1234\n *(u32 *)(r10 - 8) = r2\n r2 = 0x7f00ff01\n *(u32 *)(r10 - 4) = r2\n r1 = r10\n r1 += -16\n r2 = 8\n r3 = r6\n r3 += 0\n r4 = 8\n r5 = 65536 ll\n call 28\nout:\n exit\n", 0, 0, 0},
     {"cgroup_skb reads len", BPFVM_PROG_TYPE_CGROUP_SKB,
      "r0 = *(u32 *)(r1 + 0)\n r0 &= 1\n exit\n", 0, 0, 0},
 };
@@ -122,6 +143,7 @@ int main(void)
         return 77;
     }
     struct bpfvm_vm *vm = bpfvm_vm_new();
+    bpfvm_vm_add_std_helpers(vm);
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         const struct typed_case *c = &cases[i];
         struct bpfvm_insn *insns = NULL;
