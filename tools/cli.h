@@ -31,6 +31,13 @@ bool cli_parse_u64(const char *s, uint64_t *out);
 /* Print bytes as lowercase hex (no separators). */
 void cli_print_hex(FILE *f, const uint8_t *data, size_t len);
 
+/* A vm for the CLI: the kernel's helpers, and bpf_trace_printk lines appended to the trace
+ * file that `bpfvm trace` reads (echoed to stderr too when echo_trace is set).  NULL when out
+ * of memory (with a message). */
+struct bpfvm_vm *cli_new_vm(bool echo_trace);
+/* The trace file: <pin dir>/trace_pipe. */
+const char *cli_trace_path(void);
+
 /* Subcommands: argv[0] is the subcommand's own name. */
 int cmd_prog(int argc, char **argv);
 int cmd_asm(int argc, char **argv);
@@ -38,6 +45,7 @@ int cmd_disasm(int argc, char **argv);
 int cmd_filter(int argc, char **argv);
 int cmd_seccomp(int argc, char **argv);
 int cmd_map_pinned(int argc, char **argv);
+int cmd_trace(int argc, char **argv);
 /* bpfvm map ...: pinned maps (`pinned PATH`, `list` without an object) or an object's maps */
 int cmd_map_any(int argc, char **argv);
 

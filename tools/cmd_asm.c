@@ -117,7 +117,7 @@ static int disasm_jited(const struct bpfvm_insn *insns, size_t cnt, enum bpfvm_s
                         unsigned flags)
 {
     char err[256] = "";
-    struct bpfvm_vm *vm = bpfvm_vm_new();
+    struct bpfvm_vm *vm = cli_new_vm(false);
     struct bpfvm_prog *prog = NULL;
     struct bpfvm_load_opts lo = {.sz = sizeof(lo), .flags = flags, .errbuf = err, .errbuf_len = sizeof(err)};
     int rc = CLI_OK;

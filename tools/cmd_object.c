@@ -223,11 +223,8 @@ int cmd_prog_run_object(int argc, char **argv)
         cli_error("input larger than 4 GiB");
         goto done;
     }
-    vm = bpfvm_vm_new();
-    if (!vm || bpfvm_vm_add_std_helpers(vm)) {
-        cli_error("out of memory");
+    if (!(vm = cli_new_vm(false)))
         goto done;
-    }
     if (load_for(obj, p, vm)) {
         rc = CLI_FAIL;
         goto done;

@@ -108,7 +108,7 @@ static int prog_run(int argc, char **argv)
     }
 
     char err[256] = "";
-    struct bpfvm_vm *vm = bpfvm_vm_new();
+    struct bpfvm_vm *vm = cli_new_vm(false);
     struct bpfvm_prog *prog = NULL;
     struct bpfvm_load_opts lo = {.sz = sizeof(lo), .flags = BPFVM_LOAD_CHECKED, .prog_type = type,
                                  .errbuf = err, .errbuf_len = sizeof(err)};

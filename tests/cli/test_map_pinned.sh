@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# test_map_pinned.sh BIN - `BIN map ... pinned` end to end: every command is a new process, so
-# the map must live in the pin, not in any one process.  BIN is bpfvm-map-pinned (or bpfvm
-# once it dispatches pinned map commands).
+# test_map_pinned.sh BIN - `bpfvm map ... pinned` end to end: every command is a new process, so
+# the map must live in the pin, not in any one process.  BIN is the bpfvm tool.
+
 set -u
 BIN=${1:?usage: test_map_pinned.sh BIN}
 export BPFVM_PIN_DIR=$(mktemp -d /dev/shm/bpfvm-clitest-XXXXXX 2>/dev/null || mktemp -d)
