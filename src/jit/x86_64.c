@@ -13,6 +13,7 @@
 #include "core/exec.h"
 #include "jit/jit.h"
 #include "jit/x86_emit.h"
+#include "maps/map.h"
 
 #if defined(__x86_64__)
 
@@ -31,6 +32,8 @@ struct jctx {
     uint32_t *prev_addr, *prev_entry;
     int *func_of;        /* subprogram index of each slot */
     bool *is_entry;
+    bool *is_target;     /* some jump lands here */
+    bool *second_slot;   /* the second half of a lddw */
     uint32_t unwind, memchk, prev_unwind, prev_memchk, tramp;
     size_t cnt;
     bool blind;          /* constant blinding: no program immediate appears in the code */
@@ -637,6 +640,73 @@ static void emit_pending_check(struct jctx *c)
     emit_jump_to(c, CC_NE, c->prev_unwind);
 }
 
+/* The map r1 surely holds at the call at pc: the last write of r1 in the same basic block is
+ * a lddw of a map pointer.  NULL when not known. */
+static struct bpfvm_map *r1_map_at(const struct jctx *c, size_t pc)
+{
+    const struct bpfvm_insn *insns = c->prog->insns;
+    for (size_t k = pc; k-- > 0;) {
+        if (c->is_target[k + 1] || c->is_entry[k + 1])
+            return NULL; /* control may reach the call from elsewhere */
+        if (c->second_slot[k])
+            continue;
+        const struct bpfvm_insn *in = &insns[k];
+        uint8_t cls = ISA_CLASS(in->code);
+        if (in->code == ISA_LDDW && in->dst_reg == 1)
+            return (in->src_reg == BPF_PSEUDO_MAP_FD || in->src_reg == BPF_PSEUDO_MAP_IDX)
+                       ? (struct bpfvm_map *)(uintptr_t)c->prog->lddw_value[k]
+                       : NULL;
+        if (cls == BPF_JMP || cls == BPF_JMP32) {
+            if (ISA_OP(in->code) == BPF_CALL)
+                return NULL;
+            continue;
+        }
+        if ((cls == BPF_ALU || cls == BPF_ALU64 || cls == BPF_LDX || cls == BPF_LD) && in->dst_reg == 1)
+            return NULL;
+        if (cls == BPF_LD) /* LD_ABS/LD_IND clobber r1-r5 */
+            return NULL;
+        if (cls == BPF_STX && ISA_MODE(in->code) == BPF_ATOMIC && in->src_reg == 1 &&
+            (in->imm & BPF_FETCH))
+            return NULL;
+    }
+    return NULL;
+}
+
+/* bpf_map_lookup_elem on a plain ARRAY, inlined as Linux does:
+ *   r0 = key < max_entries ? values + key * stride : NULL   (key = *(u32 *)r2) */
+static bool emit_array_lookup(struct jctx *c, size_t pc)
+{
+    struct bpfvm_map *m = r1_map_at(c, pc);
+    char *values;
+    size_t stride;
+    if (c->checked || !m || !map_array_layout(m, &values, &stride) || stride > INT32_MAX)
+        return false;
+    struct x86_buf *b = &c->b;
+    x_op_mem(b, 0, 0, 0x8b, R11, RSI, 0, 0); /* mov r11d, [rsi] */
+    x_rex(b, 0, 0, 0, R11, 0);               /* cmp r11d, max_entries */
+    x_byte(b, 0x81);
+    x_modrm_rr(b, 7, R11);
+    x_u32(b, m->max_entries);
+    size_t null = jcc8_fwd(b, CC_AE);
+    if (stride && !(stride & (stride - 1))) {
+        int sh = __builtin_ctzll(stride);
+        if (sh)
+            x_shift_ri(b, 1, 4, R11, (uint8_t)sh);
+    } else {
+        x_rex(b, 1, R11, 0, R11, 0); /* imul r11, r11, stride */
+        x_byte(b, 0x69);
+        x_modrm_rr(b, R11, R11);
+        x_u32(b, (uint32_t)stride);
+    }
+    x_mov_ri64(b, RAX, (uint64_t)(uintptr_t)values);
+    x_op_rr(b, 1, 0x01, RAX, R11);
+    size_t done = jcc8_fwd(b, -1);
+    patch8(b, null);
+    x_mov_ri(b, 0, RAX, 0);
+    patch8(b, done);
+    return true;
+}
+
 /* bpf_tail_call: remember r1; when the helper accepted, leave through the unwind stub and
  * let the caller continue with the next program. */
 static void emit_tail_call(struct jctx *c, bpfvm_helper_fn fn)
@@ -829,6 +899,8 @@ static int emit_program(struct jctx *c, char *err, size_t errlen)
             } else if (op == BPF_CALL && in->imm == EXEC_TAIL_CALL_HELPER) {
                 emit_tail_call(c, vm_helper_fn(c->prog->vm, (uint32_t)in->imm));
             } else if (op == BPF_CALL) {
+                if (in->imm == 1 && emit_array_lookup(c, pc))
+                    break;
                 emit_helper_call(c, vm_helper_fn(c->prog->vm, (uint32_t)in->imm));
                 emit_pending_check(c);
             } else if (op == BPF_JCOND) {
@@ -901,13 +973,14 @@ static int find_functions(struct jctx *c, char *err, size_t errlen)
         const struct bpfvm_insn *in = &insns[pc];
         uint8_t cls = ISA_CLASS(in->code), op = ISA_OP(in->code);
         if (in->code == ISA_LDDW) {
-            pc++;
+            c->second_slot[++pc] = true;
             continue;
         }
         if ((cls != BPF_JMP && cls != BPF_JMP32) || op == BPF_CALL || op == BPF_EXIT)
             continue;
         int64_t rel = (cls == BPF_JMP32 && op == BPF_JA) ? in->imm : in->off;
         size_t t = (size_t)((int64_t)pc + 1 + rel);
+        c->is_target[t] = true;
         if (c->func_of[t] != c->func_of[pc])
             return vm_errorf(err, errlen, ENOTSUP,
                              "pc %zu: jump into another function (pc %zu); the JIT compiles "
@@ -932,8 +1005,11 @@ int jit_compile(struct bpfvm_prog *prog, char *err, size_t errlen)
     c.prev_entry = malloc(n * sizeof(uint32_t));
     c.func_of = calloc(n, sizeof(int));
     c.is_entry = calloc(n, sizeof(bool));
+    c.is_target = calloc(n, sizeof(bool));
+    c.second_slot = calloc(n, sizeof(bool));
     struct jit_code *code = calloc(1, sizeof(*code));
-    if (!c.addr || !c.entry || !c.prev_addr || !c.prev_entry || !c.func_of || !c.is_entry || !code) {
+    if (!c.addr || !c.entry || !c.prev_addr || !c.prev_entry || !c.func_of || !c.is_entry ||
+        !c.is_target || !c.second_slot || !code) {
         vm_errorf(err, errlen, ENOMEM, "out of memory compiling");
         goto out;
     }
@@ -999,6 +1075,8 @@ out:
     free(c.prev_entry);
     free(c.func_of);
     free(c.is_entry);
+    free(c.is_target);
+    free(c.second_slot);
     return rc;
 }
 

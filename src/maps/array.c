@@ -197,3 +197,13 @@ const struct map_ops map_percpu_array_ops = {
     .get_next_key = map_array_get_next_key,
     .batch = array_batch,
 };
+
+bool map_array_layout(const struct bpfvm_map *map, char **values, size_t *stride)
+{
+    if (!map || map->type != BPFVM_MAP_TYPE_ARRAY)
+        return false;
+    const struct map_array *ar = (const struct map_array *)map;
+    *values = ar->values;
+    *stride = ar->elem_size;
+    return true;
+}

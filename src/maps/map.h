@@ -234,6 +234,10 @@ static inline void *map_lookup_fast(struct bpfvm_map *map, const void *key, unsi
 {
     return map->ops->lookup(map, key, slot);
 }
+/* For the JIT's inlined lookups: a plain ARRAY's value storage and stride (false for any
+ * other type).  Element i is at values + i * stride, for i < max_entries. */
+bool map_array_layout(const struct bpfvm_map *map, char **values, size_t *stride);
+
 long map_update_fast(struct bpfvm_map *map, const void *key, const void *value, uint64_t flags,
                      unsigned slot);
 long map_delete_fast(struct bpfvm_map *map, const void *key);
