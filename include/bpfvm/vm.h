@@ -88,6 +88,15 @@ int bpfvm_prog_type(const struct bpfvm_prog *prog);
 /* Whether the program has native code; when not, *why (if given) says why. */
 bool bpfvm_prog_jited(const struct bpfvm_prog *prog, const char **why);
 
+/* A direct native entry, for hot paths of embedders (like DPDK's rte_bpf_get_jit): callable
+ * as fn(r1, r2, r3, r4, r5) and returning r0, with no run state to set up.  Only for programs
+ * that were JIT-compiled, are not checked (trusted or verified), and call nothing: no helpers,
+ * no bpf-to-bpf calls, no LD_ABS/LD_IND, no may_goto.  NULL otherwise (use bpfvm_prog_exec).
+ * Each call uses 512 bytes of BPF stack plus a few hundred bytes of the caller's stack. */
+typedef uint64_t (*bpfvm_direct_fn)(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4,
+                                    uint64_t r5);
+bpfvm_direct_fn bpfvm_prog_direct_entry(const struct bpfvm_prog *prog);
+
 /* The native code of a JIT-compiled program (NULL when none): its size, and for each
  * instruction slot the offset of its code (insn_cnt + 1 entries; the last is the end). */
 const void *bpfvm_prog_jited_code(const struct bpfvm_prog *prog, size_t *size,

@@ -300,3 +300,10 @@ const void *bpfvm_prog_jited_code(const struct bpfvm_prog *prog, size_t *size,
         *insn_off = prog->jit->insn_off;
     return prog->jit->mem;
 }
+
+bpfvm_direct_fn bpfvm_prog_direct_entry(const struct bpfvm_prog *prog)
+{
+    if (!prog || !prog->jit || prog->jit->direct_off == UINT32_MAX)
+        return NULL;
+    return (bpfvm_direct_fn)(void *)((uint8_t *)prog->jit->mem + prog->jit->direct_off);
+}

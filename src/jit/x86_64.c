@@ -34,7 +34,8 @@ struct jctx {
     bool *is_entry;
     bool *is_target;     /* some jump lands here */
     bool *second_slot;   /* the second half of a lddw */
-    uint32_t unwind, memchk, prev_unwind, prev_memchk, tramp;
+    uint32_t unwind, memchk, prev_unwind, prev_memchk, tramp, direct, prev_direct;
+    bool direct_ok;      /* the program needs no run state: it may be called directly */
     size_t cnt;
     bool blind;          /* constant blinding: no program immediate appears in the code */
     uint64_t blind_seed, blind_state;
@@ -844,6 +845,22 @@ static void emit_stubs(struct jctx *c)
     x_pop(b, RBX);
     x_pop(b, RBP);
     x_byte(b, 0xc3);
+    /* direct entry: a run state on the native stack with only what the code reads (stack_hi,
+     * and room for the entry's saved stack pointer), the 512-byte BPF stack above it, then the
+     * ordinary entry.  Only for programs that call nothing and cannot fault. */
+    c->direct = (uint32_t)b->len;
+    if (c->direct_ok) {
+        int32_t frame = (int32_t)((sizeof(struct bpfvm_exec) + ISA_STACK_SIZE + 15) & ~(size_t)15);
+        x_push(b, RBP);
+        x_mov_rr(b, 1, RBP, RSP);
+        x_alu_ri(b, 1, 5, RSP, frame);
+        x_mov_rr(b, 1, R9, RSP);
+        x_op_mem(b, 1, 0, 0x8d, R10, RSP, frame, 0); /* lea r10, [rsp + frame]: stack top */
+        x_op_mem(b, 1, 0, 0x89, R10, R9, EX(stack_hi), 0);
+        emit_call_rel(c, c->prev_entry[0]);
+        x_byte(b, 0xc9); /* leave */
+        x_byte(b, 0xc3);
+    }
     /* memory check slow path: r11 = address, r10 = info */
     c->memchk = (uint32_t)b->len;
     if (c->checked) {
@@ -964,10 +981,17 @@ static int find_functions(struct jctx *c, char *err, size_t errlen)
             pc++;
     }
     int f = -1;
+    c->direct_ok = !c->checked;
     for (size_t pc = 0; pc < c->cnt; pc++) {
+        const struct bpfvm_insn *in = &insns[pc];
+        uint8_t cls = ISA_CLASS(in->code), op = ISA_OP(in->code);
         if (c->is_entry[pc])
             f++;
         c->func_of[pc] = f;
+        /* anything that reaches the run state: calls, legacy packet loads, may_goto */
+        if (((cls == BPF_JMP || cls == BPF_JMP32) && (op == BPF_CALL || op == BPF_JCOND)) ||
+            (cls == BPF_LD && in->code != ISA_LDDW))
+            c->direct_ok = false;
     }
     for (size_t pc = 0; pc < c->cnt; pc++) {
         const struct bpfvm_insn *in = &insns[pc];
@@ -1017,19 +1041,21 @@ int jit_compile(struct bpfvm_prog *prog, char *err, size_t errlen)
         goto out;
     for (size_t i = 0; i < n; i++)
         c.prev_addr[i] = c.prev_entry[i] = UNKNOWN_ADDR;
-    c.prev_unwind = c.prev_memchk = UNKNOWN_ADDR;
+    c.prev_unwind = c.prev_memchk = c.prev_direct = UNKNOWN_ADDR;
     /* size passes until the layout is stable */
     bool stable = false;
     for (int pass = 0; pass < 32 && !stable; pass++) {
         if ((rc = emit_program(&c, err, errlen)))
             goto out;
         stable = pass > 0 && c.unwind == c.prev_unwind && c.memchk == c.prev_memchk &&
+                 c.direct == c.prev_direct &&
                  !memcmp(c.addr, c.prev_addr, n * sizeof(uint32_t)) &&
                  !memcmp(c.entry, c.prev_entry, n * sizeof(uint32_t));
         memcpy(c.prev_addr, c.addr, n * sizeof(uint32_t));
         memcpy(c.prev_entry, c.entry, n * sizeof(uint32_t));
         c.prev_unwind = c.unwind;
         c.prev_memchk = c.memchk;
+        c.prev_direct = c.direct;
     }
     if (!stable) {
         rc = vm_errorf(err, errlen, ENOTSUP, "JIT layout did not converge");
@@ -1055,6 +1081,7 @@ int jit_compile(struct bpfvm_prog *prog, char *err, size_t errlen)
     }
     code->code_size = size;
     code->tramp_off = c.tramp;
+    code->direct_off = c.direct_ok ? c.direct : UINT32_MAX;
     if (!(code->entry_off = malloc(n * sizeof(uint32_t)))) {
         rc = vm_errorf(err, errlen, ENOMEM, "out of memory compiling");
         goto out;

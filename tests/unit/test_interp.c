@@ -371,6 +371,38 @@ static void test_callbacks(void)
     CHECK_EQ_U64(run_ok(z, 4, BPFVM_LOAD_CHECKED), (uint64_t)-1);
 }
 
+/* The direct entry: only for programs that need no run state; same results as exec. */
+static void test_direct_entry(void)
+{
+    uint8_t pkt[16] = {1, 2, 3, 4, 5, 6, 7, 8};
+    /* r0 = *(u32 *)(r1 + 4) + r2 + a stack round trip + a loop */
+    struct bpfvm_insn p[] = {
+        I(BPF_LDX | BPF_MEM | BPF_W, 0, 1, 4, 0), ADD64_REG(0, 2), STX_DW(10, 0, -512),
+        LDX_DW(0, 10, -512), MOV64_IMM(3, 10), ADD64_IMM(0, 1),
+        I(BPF_ALU64 | BPF_SUB | BPF_K, 3, 0, 0, 1), I(BPF_JMP | BPF_JNE | BPF_K, 3, 0, -3, 0), EXIT(),
+    };
+    struct bpfvm_prog *prog = NULL;
+    CHECK_EQ_U64(bpfvm_prog_load(vm, p, sizeof(p) / sizeof(p[0]), NULL, &prog), 0);
+    bpfvm_direct_fn fn = bpfvm_prog_direct_entry(prog);
+    CHECK(fn != NULL);
+    if (fn)
+        CHECK_EQ_U64(fn((uintptr_t)pkt, 100, 0, 0, 0), 0x08070605 + 100 + 10);
+    bpfvm_prog_free(prog);
+    /* checked programs, and programs that call or use LD_ABS, have none */
+    struct bpfvm_load_opts lo = {.sz = sizeof(lo), .flags = BPFVM_LOAD_CHECKED};
+    CHECK_EQ_U64(bpfvm_prog_load(vm, p, sizeof(p) / sizeof(p[0]), &lo, &prog), 0);
+    CHECK(bpfvm_prog_direct_entry(prog) == NULL);
+    bpfvm_prog_free(prog);
+    struct bpfvm_insn q[] = {I(ISA_CALL, 0, 0, 0, 77), EXIT()};
+    CHECK_EQ_U64(bpfvm_prog_load(vm, q, 2, NULL, &prog), 0);
+    CHECK(bpfvm_prog_direct_entry(prog) == NULL);
+    bpfvm_prog_free(prog);
+    struct bpfvm_insn r[] = {MOV64_IMM(6, 0), I(BPF_LD | BPF_ABS | BPF_B, 0, 0, 0, 1), EXIT()};
+    CHECK_EQ_U64(bpfvm_prog_load(vm, r, 3, NULL, &prog), 0);
+    CHECK(bpfvm_prog_direct_entry(prog) == NULL);
+    bpfvm_prog_free(prog);
+}
+
 int main(void)
 {
     static const enum bpfvm_engine engines[] = {BPFVM_ENGINE_INTERP, BPFVM_ENGINE_JIT};
@@ -389,6 +421,7 @@ int main(void)
     }
     test_budget();
     test_blinding();
+    test_direct_entry();
     bpfvm_vm_free(vm);
     return test_summary();
 }
