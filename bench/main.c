@@ -13,6 +13,7 @@
 #include "engine.h"
 #include "nmaps.h"
 #include "report.h"
+#include "mem.h"
 
 static const struct bench_engine *const engines[] = {
     &engine_native, &engine_bpfvm_interp, &engine_bpfvm_checked, &engine_bpfvm_jit,
@@ -303,5 +304,6 @@ int main(int argc, char **argv)
         for (size_t e = 0; e < NENG; e++)
             rep.cells[r][e] = &cells[r][e];
     report_text(&rep, stdout);
+    bench_mem_report(stdout);
     return report_files(&rep) == 0 ? 0 : 1;
 }
