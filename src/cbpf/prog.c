@@ -14,6 +14,7 @@ struct bpfvm_cbpf_prog {
     enum bpfvm_cbpf_flavor flavor;
     enum bpfvm_engine engine;
     bool loops; /* libpcap program with a backward jump: run under a budget */
+    bpfvm_direct_fn direct; /* JIT code that needs no run state (no ancillary loads) */
 };
 
 static uint64_t helper_anc(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4, uint64_t r5,
@@ -86,6 +87,9 @@ int bpfvm_cbpf_load(struct bpfvm_vm *vm, const struct bpfvm_cbpf_insn *insns, si
     err = bpfvm_prog_load(vm, e, ecnt, &lo, &p->prog);
     if (err)
         goto fail;
+    /* filters without ancillary loads or loops run straight from native code */
+    if (!p->loops && p->engine != BPFVM_ENGINE_INTERP)
+        p->direct = bpfvm_prog_direct_entry(p->prog);
     free(e);
     *out = p;
     return 0;
@@ -117,6 +121,10 @@ int bpfvm_cbpf_prog_run(const struct bpfvm_cbpf_prog *p, const uint8_t *pkt, uin
     struct bpfvm_cbpf_run_ctx rc = {pkt ? pkt : empty, pkt ? caplen : 0, wirelen, meta, 0};
     if (p->flavor == BPFVM_CBPF_SECCOMP && rc.caplen < CBPF_SECCOMP_DATA_SIZE)
         return -EINVAL;
+    if (p->direct) {
+        *ret = (uint32_t)p->direct((uint64_t)(uintptr_t)rc.pkt, rc.caplen, wirelen, 0, 0);
+        return 0;
+    }
     struct bpfvm_exec_opts o = {.sz = sizeof(o)};
     o.args[0] = (uint64_t)(uintptr_t)rc.pkt;
     o.args[1] = rc.caplen;

@@ -36,6 +36,10 @@ struct jctx {
     bool *second_slot;   /* the second half of a lddw */
     uint32_t unwind, memchk, prev_unwind, prev_memchk, tramp, direct, prev_direct;
     bool direct_ok;      /* the program needs no run state: it may be called directly */
+    uint8_t saved[6];    /* callee-saved registers the entry saves: rbp, those of r6-r9 the
+                            program uses, r12; the unwind stub and trampoline use the same */
+    int nsaved;
+    int pad;             /* bytes below the saved registers that align rsp to 16 */
     size_t cnt;
     bool blind;          /* constant blinding: no program immediate appears in the code */
     uint64_t blind_seed, blind_state;
@@ -756,26 +760,45 @@ static void emit_callx(struct jctx *c, size_t pc, const struct bpfvm_insn *in)
         patch32(b, done[i]);
 }
 
+/* The entry's frame (main prologue, trampoline, unwind stub): push the save set, remember
+ * the stack pointer for unwinding, align. */
+static void emit_entry_frame(struct jctx *c)
+{
+    struct x86_buf *b = &c->b;
+    for (int i = 0; i < c->nsaved; i++)
+        x_push(b, c->saved[i]);
+    x_mov_rr(b, 1, R12, R9);
+    x_op_mem(b, 1, 0, 0x89, RSP, R12, EX(jit_entry_rsp), 0);
+    if (c->pad)
+        x_alu_ri(b, 1, 5, RSP, c->pad); /* keep rsp 16-byte aligned for calls */
+}
+
+static void emit_entry_restore(struct jctx *c)
+{
+    for (int i = c->nsaved - 1; i >= 0; i--)
+        x_pop(&c->b, c->saved[i]);
+    x_byte(&c->b, 0xc3);
+}
+
 static void emit_prologue(struct jctx *c, bool main_fn)
 {
     struct x86_buf *b = &c->b;
+    if (main_fn) {
+        emit_entry_frame(c);
+        x_op_mem(b, 1, 0, 0x8b, RBP, R12, EX(stack_hi), 0);
+        if (c->checked) { /* unverified code may read registers it never set: make them 0 */
+            x_mov_ri(b, 0, RAX, 0);
+            for (int i = 1; i < c->nsaved - 1; i++)
+                x_mov_ri(b, 0, c->saved[i], 0);
+        }
+        return;
+    }
     x_push(b, RBP);
     x_push(b, RBX);
     x_push(b, R13);
     x_push(b, R14);
     x_push(b, R15);
-    if (main_fn) {
-        x_push(b, R12);
-        x_mov_rr(b, 1, R12, R9);
-        x_op_mem(b, 1, 0, 0x89, RSP, R12, EX(jit_entry_rsp), 0);
-        x_alu_ri(b, 1, 5, RSP, 8); /* keep rsp 16-byte aligned for calls */
-        x_op_mem(b, 1, 0, 0x8b, RBP, R12, EX(stack_hi), 0);
-        x_mov_ri(b, 0, RAX, 0);
-        x_mov_ri(b, 0, RBX, 0);
-        x_mov_ri(b, 0, R13, 0);
-        x_mov_ri(b, 0, R14, 0);
-        x_mov_ri(b, 0, R15, 0);
-    } else {
+    {
         x_op_mem(b, 0, 0, 0x83, 0, R12, EX(jit_depth), 0); /* add dword [r12+depth], 1 */
         x_byte(b, 1);
         x_op_mem(b, 0, 0, 0x83, 7, R12, EX(jit_depth), 0); /* cmp dword [r12+depth], 8 */
@@ -795,9 +818,12 @@ static void emit_exit(struct jctx *c, bool main_fn)
 {
     struct x86_buf *b = &c->b;
     if (main_fn) {
-        x_alu_ri(b, 1, 0, RSP, 8);
-        x_pop(b, R12);
-    } else {
+        if (c->pad)
+            x_alu_ri(b, 1, 0, RSP, c->pad);
+        emit_entry_restore(c);
+        return;
+    }
+    {
         x_op_mem(b, 0, 0, 0x83, 5, R12, EX(jit_depth), 0); /* sub dword [r12+depth], 1 */
         x_byte(b, 1);
     }
@@ -816,41 +842,24 @@ static void emit_stubs(struct jctx *c)
     c->unwind = (uint32_t)b->len;
     x_op_mem(b, 1, 0, 0x8b, RSP, R12, EX(jit_entry_rsp), 0);
     x_mov_ri(b, 0, RAX, 0);
-    x_pop(b, R12);
-    x_pop(b, R15);
-    x_pop(b, R14);
-    x_pop(b, R13);
-    x_pop(b, RBX);
-    x_pop(b, RBP);
-    x_byte(b, 0xc3);
+    emit_entry_restore(c);
     /* trampoline for callbacks from helpers: like the entry, then call the function whose
      * prologue st->callback_target holds, with rbp = the helper caller's frame */
     c->tramp = (uint32_t)b->len;
-    x_push(b, RBP);
-    x_push(b, RBX);
-    x_push(b, R13);
-    x_push(b, R14);
-    x_push(b, R15);
-    x_push(b, R12);
-    x_mov_rr(b, 1, R12, R9);
-    x_op_mem(b, 1, 0, 0x89, RSP, R12, EX(jit_entry_rsp), 0);
-    x_alu_ri(b, 1, 5, RSP, 8);
+    emit_entry_frame(c);
     x_op_mem(b, 1, 0, 0x8b, RBP, R12, EX(cur_fp), 0);
     x_op_mem(b, 0, 0, 0xff, 2, R12, EX(callback_target), 0); /* call [r12+target] */
-    x_alu_ri(b, 1, 0, RSP, 8);
-    x_pop(b, R12);
-    x_pop(b, R15);
-    x_pop(b, R14);
-    x_pop(b, R13);
-    x_pop(b, RBX);
-    x_pop(b, RBP);
-    x_byte(b, 0xc3);
+    if (c->pad)
+        x_alu_ri(b, 1, 0, RSP, c->pad);
+    emit_entry_restore(c);
     /* direct entry: a run state on the native stack with only what the code reads (stack_hi,
      * and room for the entry's saved stack pointer), the 512-byte BPF stack above it, then the
      * ordinary entry.  Only for programs that call nothing and cannot fault. */
     c->direct = (uint32_t)b->len;
     if (c->direct_ok) {
-        int32_t frame = (int32_t)((sizeof(struct bpfvm_exec) + ISA_STACK_SIZE + 15) & ~(size_t)15);
+        /* the stand-in run state only needs the fields the entry touches */
+        size_t used = (size_t)(EX(stack_hi) > EX(jit_entry_rsp) ? EX(stack_hi) : EX(jit_entry_rsp)) + 8;
+        int32_t frame = (int32_t)((used + ISA_STACK_SIZE + 15) & ~(size_t)15);
         x_push(b, RBP);
         x_mov_rr(b, 1, RBP, RSP);
         x_alu_ri(b, 1, 5, RSP, frame);
@@ -1013,6 +1022,28 @@ static int find_functions(struct jctx *c, char *err, size_t errlen)
     return 0;
 }
 
+/* The entry's save set: rbp (r10) and r12 (the run state) always, rbx/r13/r14/r15 when the
+ * program uses r6-r9 (subprograms save their own). */
+static void choose_saved(struct jctx *c)
+{
+    static const uint8_t r6_9[4] = {RBX, R13, R14, R15};
+    bool used[4] = {false, false, false, false};
+    for (size_t pc = 0; pc < c->cnt; pc++) {
+        const struct bpfvm_insn *in = &c->prog->insns[pc];
+        if (in->dst_reg >= 6 && in->dst_reg <= 9)
+            used[in->dst_reg - 6] = true;
+        if (in->src_reg >= 6 && in->src_reg <= 9)
+            used[in->src_reg - 6] = true;
+    }
+    c->nsaved = 0;
+    c->saved[c->nsaved++] = RBP;
+    for (int i = 0; i < 4; i++)
+        if (used[i] || c->checked)
+            c->saved[c->nsaved++] = r6_9[i];
+    c->saved[c->nsaved++] = R12;
+    c->pad = (c->nsaved + 1) % 2 ? 8 : 0; /* return address + pushes + pad = 0 mod 16 */
+}
+
 bool jit_available(void) { return true; }
 
 int jit_compile(struct bpfvm_prog *prog, char *err, size_t errlen)
@@ -1039,6 +1070,7 @@ int jit_compile(struct bpfvm_prog *prog, char *err, size_t errlen)
     }
     if ((rc = find_functions(&c, err, errlen)))
         goto out;
+    choose_saved(&c);
     for (size_t i = 0; i < n; i++)
         c.prev_addr[i] = c.prev_entry[i] = UNKNOWN_ADDR;
     c.prev_unwind = c.prev_memchk = c.prev_direct = UNKNOWN_ADDR;
