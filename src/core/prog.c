@@ -305,5 +305,6 @@ bpfvm_direct_fn bpfvm_prog_direct_entry(const struct bpfvm_prog *prog)
 {
     if (!prog || !prog->jit || prog->jit->direct_off == UINT32_MAX)
         return NULL;
-    return (bpfvm_direct_fn)(void *)((uint8_t *)prog->jit->mem + prog->jit->direct_off);
+    uint8_t *base = prog->jit->direct_mem ? prog->jit->direct_mem : prog->jit->mem;
+    return (bpfvm_direct_fn)(void *)(base + prog->jit->direct_off);
 }

@@ -13,7 +13,10 @@ struct jit_code {
     uint32_t *insn_off; /* native offset of each BPF slot (cnt + 1 entries), for dumps */
     uint32_t *entry_off;/* native offset of each function's prologue by slot (or UINT32_MAX) */
     uint32_t tramp_off; /* trampoline for calls from helpers into a function */
-    uint32_t direct_off;/* direct entry (see bpfvm_prog_direct_entry), or UINT32_MAX */
+    uint32_t direct_off;/* direct entry (see bpfvm_prog_direct_entry), or UINT32_MAX; into
+                           direct_mem when that exists, else a stub in mem */
+    void *direct_mem;   /* the copy compiled to be called directly (no run state) */
+    size_t direct_map_size;
     size_t cnt;
 };
 

@@ -36,10 +36,13 @@ struct jctx {
     bool *second_slot;   /* the second half of a lddw */
     uint32_t unwind, memchk, prev_unwind, prev_memchk, tramp, direct, prev_direct;
     bool direct_ok;      /* the program needs no run state: it may be called directly */
+    bool direct_mode;    /* compiling the direct copy: no r12, own frame, ud2 for faults */
+    bool uses_r10;
     uint8_t saved[6];    /* callee-saved registers the entry saves: rbp, those of r6-r9 the
                             program uses, r12; the unwind stub and trampoline use the same */
     int nsaved;
     int pad;             /* bytes below the saved registers that align rsp to 16 */
+    int direct_pad;      /* the same for the direct copy */
     size_t cnt;
     bool blind;          /* constant blinding: no program immediate appears in the code */
     uint64_t blind_seed, blind_state;
@@ -161,6 +164,11 @@ static void blind_imm64(struct jctx *c, int dst, uint64_t imm)
 static void emit_fault(struct jctx *c, size_t pc, enum exec_fault kind)
 {
     struct x86_buf *b = &c->b;
+    if (c->direct_mode) { /* direct code cannot fault (unchecked, ends in exit or ja) */
+        x_byte(b, 0x0f);
+        x_byte(b, 0x0b);
+        return;
+    }
     x_op_mem(b, 1, 0, 0xc7, 0, R12, EX(fault_pc), 0);
     x_u32(b, (uint32_t)pc);
     x_op_mem(b, 0, 0, 0xc7, 0, R12, EX(jit_fault), 0);
@@ -783,6 +791,17 @@ static void emit_entry_restore(struct jctx *c)
 static void emit_prologue(struct jctx *c, bool main_fn)
 {
     struct x86_buf *b = &c->b;
+    if (main_fn && c->direct_mode) {
+        /* a plain function: save the used callee-saved registers, a BPF stack only if used */
+        for (int i = 0; i < c->nsaved; i++)
+            if (c->saved[i] != R12 && (c->saved[i] != RBP || c->uses_r10))
+                x_push(b, c->saved[i]);
+        if (c->uses_r10) {
+            x_alu_ri(b, 1, 5, RSP, ISA_STACK_SIZE + c->direct_pad);
+            x_op_mem(b, 1, 0, 0x8d, RBP, RSP, ISA_STACK_SIZE, 0); /* lea rbp, [rsp + 512] */
+        }
+        return;
+    }
     if (main_fn) {
         emit_entry_frame(c);
         x_op_mem(b, 1, 0, 0x8b, RBP, R12, EX(stack_hi), 0);
@@ -817,6 +836,15 @@ static void emit_prologue(struct jctx *c, bool main_fn)
 static void emit_exit(struct jctx *c, bool main_fn)
 {
     struct x86_buf *b = &c->b;
+    if (main_fn && c->direct_mode) {
+        if (c->uses_r10)
+            x_alu_ri(b, 1, 0, RSP, ISA_STACK_SIZE + c->direct_pad);
+        for (int i = c->nsaved - 1; i >= 0; i--)
+            if (c->saved[i] != R12 && (c->saved[i] != RBP || c->uses_r10))
+                x_pop(b, c->saved[i]);
+        x_byte(b, 0xc3);
+        return;
+    }
     if (main_fn) {
         if (c->pad)
             x_alu_ri(b, 1, 0, RSP, c->pad);
@@ -838,6 +866,10 @@ static void emit_exit(struct jctx *c, bool main_fn)
 static void emit_stubs(struct jctx *c)
 {
     struct x86_buf *b = &c->b;
+    if (c->direct_mode) {
+        c->unwind = c->memchk = c->tramp = c->direct = (uint32_t)b->len;
+        return;
+    }
     /* unwind: back to the entry's stack, r0 = 0, restore and return */
     c->unwind = (uint32_t)b->len;
     x_op_mem(b, 1, 0, 0x8b, RSP, R12, EX(jit_entry_rsp), 0);
@@ -1042,9 +1074,55 @@ static void choose_saved(struct jctx *c)
             c->saved[c->nsaved++] = r6_9[i];
     c->saved[c->nsaved++] = R12;
     c->pad = (c->nsaved + 1) % 2 ? 8 : 0; /* return address + pushes + pad = 0 mod 16 */
+    for (size_t pc = 0; pc < c->cnt; pc++)
+        if (c->prog->insns[pc].dst_reg == 10 || c->prog->insns[pc].src_reg == 10)
+            c->uses_r10 = true;
+    /* the direct copy pushes the save set without r12 (and rbp only with a stack) */
+    int npush = c->nsaved - 1 - (c->uses_r10 ? 0 : 1);
+    c->direct_pad = (npush + 1) % 2 ? 8 : 0;
 }
 
 bool jit_available(void) { return true; }
+
+/* Lay out and emit the program: size passes until stable, then the final pass into fresh
+ * pages, sealed read+execute.  The code's mapping goes to *mem / *map_size. */
+static int build(struct jctx *c, void **mem, size_t *map_size, char *err, size_t errlen)
+{
+    size_t n = c->cnt + 1;
+    int rc;
+    for (size_t i = 0; i < n; i++)
+        c->prev_addr[i] = c->prev_entry[i] = UNKNOWN_ADDR;
+    c->prev_unwind = c->prev_memchk = c->prev_direct = UNKNOWN_ADDR;
+    c->b = (struct x86_buf){0};
+    bool stable = false;
+    for (int pass = 0; pass < 32 && !stable; pass++) {
+        if ((rc = emit_program(c, err, errlen)))
+            return rc;
+        stable = pass > 0 && c->unwind == c->prev_unwind && c->memchk == c->prev_memchk &&
+                 c->direct == c->prev_direct &&
+                 !memcmp(c->addr, c->prev_addr, n * sizeof(uint32_t)) &&
+                 !memcmp(c->entry, c->prev_entry, n * sizeof(uint32_t));
+        memcpy(c->prev_addr, c->addr, n * sizeof(uint32_t));
+        memcpy(c->prev_entry, c->entry, n * sizeof(uint32_t));
+        c->prev_unwind = c->unwind;
+        c->prev_memchk = c->memchk;
+        c->prev_direct = c->direct;
+    }
+    if (!stable)
+        return vm_errorf(err, errlen, ENOTSUP, "JIT layout did not converge");
+    size_t size = c->b.len;
+    if (!(*mem = jit_mem_alloc(size, map_size)))
+        return vm_errorf(err, errlen, ENOMEM, "cannot map %zu bytes for JIT code", size);
+    c->b.p = *mem;
+    c->b.cap = size;
+    if ((rc = emit_program(c, err, errlen)))
+        return rc;
+    if (c->b.len != size || memcmp(c->addr, c->prev_addr, n * sizeof(uint32_t)))
+        return vm_errorf(err, errlen, ENOTSUP, "JIT layout changed in the final pass");
+    if (jit_mem_seal(*mem, *map_size))
+        return vm_errorf(err, errlen, ENOMEM, "cannot make JIT code executable");
+    return 0;
+}
 
 int jit_compile(struct bpfvm_prog *prog, char *err, size_t errlen)
 {
@@ -1071,58 +1149,29 @@ int jit_compile(struct bpfvm_prog *prog, char *err, size_t errlen)
     if ((rc = find_functions(&c, err, errlen)))
         goto out;
     choose_saved(&c);
-    for (size_t i = 0; i < n; i++)
-        c.prev_addr[i] = c.prev_entry[i] = UNKNOWN_ADDR;
-    c.prev_unwind = c.prev_memchk = c.prev_direct = UNKNOWN_ADDR;
-    /* size passes until the layout is stable */
-    bool stable = false;
-    for (int pass = 0; pass < 32 && !stable; pass++) {
-        if ((rc = emit_program(&c, err, errlen)))
-            goto out;
-        stable = pass > 0 && c.unwind == c.prev_unwind && c.memchk == c.prev_memchk &&
-                 c.direct == c.prev_direct &&
-                 !memcmp(c.addr, c.prev_addr, n * sizeof(uint32_t)) &&
-                 !memcmp(c.entry, c.prev_entry, n * sizeof(uint32_t));
-        memcpy(c.prev_addr, c.addr, n * sizeof(uint32_t));
-        memcpy(c.prev_entry, c.entry, n * sizeof(uint32_t));
-        c.prev_unwind = c.unwind;
-        c.prev_memchk = c.memchk;
-        c.prev_direct = c.direct;
-    }
-    if (!stable) {
-        rc = vm_errorf(err, errlen, ENOTSUP, "JIT layout did not converge");
+    if ((rc = build(&c, &code->mem, &code->map_size, err, errlen)))
         goto out;
-    }
-    size_t size = c.b.len;
-    code->mem = jit_mem_alloc(size, &code->map_size);
-    if (!code->mem) {
-        rc = vm_errorf(err, errlen, ENOMEM, "cannot map %zu bytes for JIT code", size);
-        goto out;
-    }
-    c.b.p = code->mem;
-    c.b.cap = size;
-    if ((rc = emit_program(&c, err, errlen)))
-        goto out;
-    if (c.b.len != size || memcmp(c.addr, c.prev_addr, n * sizeof(uint32_t))) {
-        rc = vm_errorf(err, errlen, ENOTSUP, "JIT layout changed in the final pass");
-        goto out;
-    }
-    if (jit_mem_seal(code->mem, code->map_size)) {
-        rc = vm_errorf(err, errlen, ENOMEM, "cannot make JIT code executable");
-        goto out;
-    }
-    code->code_size = size;
+    code->code_size = c.b.len;
     code->tramp_off = c.tramp;
     code->direct_off = c.direct_ok ? c.direct : UINT32_MAX;
-    if (!(code->entry_off = malloc(n * sizeof(uint32_t)))) {
+    if (!(code->entry_off = malloc(n * sizeof(uint32_t))) || !(code->insn_off = malloc(n * sizeof(uint32_t)))) {
         rc = vm_errorf(err, errlen, ENOMEM, "out of memory compiling");
         goto out;
     }
     for (size_t i = 0; i < n; i++)
         code->entry_off[i] = i < prog->cnt && c.is_entry[i] && i ? c.entry[i] : UINT32_MAX;
-    code->insn_off = c.addr;
+    memcpy(code->insn_off, c.addr, n * sizeof(uint32_t));
     code->cnt = prog->cnt;
-    c.addr = NULL;
+    /* programs that need no run state also get a copy compiled to be called directly:
+     * no run-state register, a frame only when r10 is used */
+    const struct bpfvm_insn *last = &prog->insns[prog->cnt - 1];
+    if (c.direct_ok && (last->code == ISA_EXIT || last->code == ISA_JA || last->code == ISA_JA32)) {
+        c.direct_mode = true;
+        if (build(&c, &code->direct_mem, &code->direct_map_size, err, errlen) == 0)
+            code->direct_off = 0;
+        else
+            err[0] = 0; /* the stub in the ordinary code still works */
+    }
     prog->jit = code;
     code = NULL;
     rc = 0;
@@ -1229,6 +1278,7 @@ void jit_free(struct jit_code *code)
     if (!code)
         return;
     jit_mem_free(code->mem, code->map_size);
+    jit_mem_free(code->direct_mem, code->direct_map_size);
     free(code->insn_off);
     free(code->entry_off);
     free(code);

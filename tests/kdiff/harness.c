@@ -125,6 +125,29 @@ static int harness_vm(struct bpfvm_vm *vm, enum kdiff_ptype type, const struct b
     }
     rc = bpfvm_prog_exec(prog, &eo, r0);
     bpfvm_prog_free(prog);
+    /* the kernel verified it, so it may also run unchecked: when the JIT gives it a direct
+     * entry (no calls, no LD_ABS), that separately compiled copy must agree exactly */
+    if (rc == 0 && engine == BPFVM_ENGINE_JIT && type == KDIFF_XDP) {
+        lo.flags = 0;
+        if (bpfvm_prog_load(vm, insns, cnt, &lo, &prog) == 0) {
+            bpfvm_direct_fn fn = bpfvm_prog_direct_entry(prog);
+            if (fn) {
+                uint8_t *copy = malloc(pkt_len);
+                if (copy) {
+                    memcpy(copy, pkt, pkt_len);
+                    uint64_t d = fn((uintptr_t)copy, pkt_len, 0, 0, 0);
+                    if (d != *r0 || memcmp(copy, out_pkt, pkt_len)) {
+                        snprintf(err, errlen, "direct entry differs: r0 0x%llx vs 0x%llx%s",
+                                 (unsigned long long)d, (unsigned long long)*r0,
+                                 memcmp(copy, out_pkt, pkt_len) ? ", packet differs" : "");
+                        rc = -EINVAL;
+                    }
+                    free(copy);
+                }
+            }
+            bpfvm_prog_free(prog);
+        }
+    }
     return rc;
 }
 
