@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "bpfvm/insn.h"
+#include "bpfvm/vm.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -164,6 +165,12 @@ const struct bpfvm_insn *bpfvm_cbpf_prog_ebpf(const struct bpfvm_cbpf_prog *prog
 int bpfvm_cbpf_prog_run(const struct bpfvm_cbpf_prog *prog, const uint8_t *pkt,
                         uint32_t caplen, uint32_t wirelen, const struct bpfvm_cbpf_meta *meta,
                         uint32_t *ret);
+
+/* The filter as a native function, for hot loops: fn(packet, caplen, wirelen, 0, 0) returns
+ * what bpfvm_cbpf_prog_run would put in *ret.  Only for JIT-compiled filters that need no run
+ * state (no Linux ancillary or negative-offset loads, no loops, not checked); NULL otherwise.
+ * The packet pointer must be valid (not NULL). */
+bpfvm_direct_fn bpfvm_cbpf_prog_direct_entry(const struct bpfvm_cbpf_prog *p);
 
 /* ---- text formats ------------------------------------------------------------------------ */
 

@@ -117,14 +117,15 @@ const struct bpfvm_insn *bpfvm_cbpf_prog_ebpf(const struct bpfvm_cbpf_prog *p, s
 int bpfvm_cbpf_prog_run(const struct bpfvm_cbpf_prog *p, const uint8_t *pkt, uint32_t caplen,
                         uint32_t wirelen, const struct bpfvm_cbpf_meta *meta, uint32_t *ret)
 {
+    /* the fast path first: native code that needs no run state */
+    if (p->direct && pkt && (p->flavor != BPFVM_CBPF_SECCOMP || caplen >= CBPF_SECCOMP_DATA_SIZE)) {
+        *ret = (uint32_t)p->direct((uint64_t)(uintptr_t)pkt, caplen, wirelen, 0, 0);
+        return 0;
+    }
     static const uint8_t empty[8];
     struct bpfvm_cbpf_run_ctx rc = {pkt ? pkt : empty, pkt ? caplen : 0, wirelen, meta, 0};
     if (p->flavor == BPFVM_CBPF_SECCOMP && rc.caplen < CBPF_SECCOMP_DATA_SIZE)
         return -EINVAL;
-    if (p->direct) {
-        *ret = (uint32_t)p->direct((uint64_t)(uintptr_t)rc.pkt, rc.caplen, wirelen, 0, 0);
-        return 0;
-    }
     struct bpfvm_exec_opts o = {.sz = sizeof(o)};
     o.args[0] = (uint64_t)(uintptr_t)rc.pkt;
     o.args[1] = rc.caplen;
@@ -146,4 +147,9 @@ int bpfvm_cbpf_prog_run(const struct bpfvm_cbpf_prog *p, const uint8_t *pkt, uin
         return err;
     *ret = (uint32_t)r0;
     return 0;
+}
+
+bpfvm_direct_fn bpfvm_cbpf_prog_direct_entry(const struct bpfvm_cbpf_prog *p)
+{
+    return p && p->flavor != BPFVM_CBPF_SECCOMP ? p->direct : NULL;
 }

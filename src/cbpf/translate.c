@@ -8,15 +8,22 @@
 #include "cbpf/cbpf_int.h"
 #include "isa/isa.h"
 
-#define R_A   7
-#define R_X   8
-#define R_PKT 6
-#define R_LEN 9
+/* Register assignment.  Programs that call no helper (libpcap and seccomp programs, Linux ones
+ * without ancillary or negative-offset loads) keep everything in caller-saved registers, where
+ * the arguments arrive (r1 packet, r2 caplen, r3 wirelen; A r4, X r5): a JIT then saves
+ * nothing.  Others keep their state in r6-r9 across helper calls, the wire length on the
+ * stack.  r0 is the scratch register in both. */
+#define R_A   (e->lean ? 4 : 7)
+#define R_X   (e->lean ? 5 : 8)
+#define R_PKT (e->lean ? 1 : 6)
+#define R_LEN (e->lean ? 2 : 9)
+#define R_WIRE 3 /* lean only */
 #define R_FP  10
 #define OFF_WIRELEN (-8)
 #define OFF_MEM(i)  (-72 + 4 * (int)(i))
 
 struct emit {
+    bool lean;
     struct bpfvm_insn *v;
     size_t n, cap;
     int oom;
@@ -69,12 +76,11 @@ static uint8_t ld_size(unsigned size)
 /* dst = packet[r0 .. r0+size) where r0 holds a zero-extended 32-bit offset; bounds-checked */
 static void load_at_r0(struct emit *e, enum bpfvm_cbpf_flavor fl, int dst, unsigned size)
 {
-    I(BPF_ALU64 | BPF_MOV | BPF_X, 1, 0, 0, 0);
-    I(BPF_ALU64 | BPF_ADD | BPF_K, 1, 0, 0, size);
-    I(BPF_JMP | BPF_JLE | BPF_X, 1, R_LEN, 2, 0);
+    I(BPF_ALU64 | BPF_ADD | BPF_K, 0, 0, 0, size); /* r0 = end of the load */
+    I(BPF_JMP | BPF_JLE | BPF_X, 0, R_LEN, 2, 0);
     ret_const(e, 0);
     I(BPF_ALU64 | BPF_ADD | BPF_X, 0, R_PKT, 0, 0);
-    I(BPF_LDX | BPF_MEM | ld_size(size), dst, 0, 0, 0);
+    I(BPF_LDX | BPF_MEM | ld_size(size), dst, 0, -(int)size, 0);
     if (size > 1 && fl != BPFVM_CBPF_SECCOMP)
         I(BPF_ALU | BPF_END | BPF_TO_BE, dst, 0, 0, size * 8);
 }
@@ -111,9 +117,13 @@ static void load_ind(struct emit *e, enum bpfvm_cbpf_flavor fl, uint32_t k, unsi
 {
     I(BPF_ALU | BPF_MOV | BPF_X, 0, R_X, 0, 0);
     if (fl != BPFVM_CBPF_LINUX) {
-        /* libpcap checks X + k without wrapping: a 64-bit sum of the two 32-bit values */
-        I(BPF_ALU | BPF_MOV | BPF_K, 1, 0, 0, k);
-        I(BPF_ALU64 | BPF_ADD | BPF_X, 0, 1, 0, 0);
+        /* libpcap checks X + k without wrapping: a 64-bit sum of the two 32-bit values; no
+         * packet reaches 2^31 bytes, so a larger k always misses */
+        if (k > 0x7fffffffu) {
+            ret_const(e, 0);
+            return;
+        }
+        I(BPF_ALU64 | BPF_ADD | BPF_K, 0, 0, 0, k);
         load_at_r0(e, fl, R_A, size);
         return;
     }
@@ -177,6 +187,24 @@ static void alu(struct emit *e, enum bpfvm_cbpf_flavor fl, const struct bpfvm_cb
     }
 }
 
+/* Whether the translation will call a helper: Linux ancillary loads, negative offsets, and
+ * Linux indirect loads (which may go negative at run time). */
+static bool cbpf_needs_helpers(const struct bpfvm_cbpf_insn *p, size_t cnt,
+                               enum bpfvm_cbpf_flavor fl)
+{
+    if (fl != BPFVM_CBPF_LINUX)
+        return false;
+    for (size_t i = 0; i < cnt; i++) {
+        uint16_t c = p[i].code;
+        if ((CBPF_CLASS(c) == CBPF_LD || CBPF_CLASS(c) == CBPF_LDX) &&
+            ((CBPF_MODE(c) == CBPF_ABS && (int32_t)p[i].k < 0) || CBPF_MODE(c) == CBPF_IND))
+            return true;
+        if (CBPF_CLASS(c) == CBPF_LDX && CBPF_MODE(c) == CBPF_MSH && (int32_t)p[i].k < 0)
+            return true;
+    }
+    return false;
+}
+
 int bpfvm_cbpf_translate(const struct bpfvm_cbpf_insn *p, size_t cnt,
                          enum bpfvm_cbpf_flavor fl, struct bpfvm_insn **out, size_t *out_cnt,
                          char *msg, size_t len)
@@ -195,11 +223,17 @@ int bpfvm_cbpf_translate(const struct bpfvm_cbpf_insn *p, size_t cnt,
         return -ENOMEM;
     }
 
-    /* prologue */
-    I(BPF_ALU64 | BPF_MOV | BPF_X, R_PKT, 1, 0, 0);
-    I(BPF_ALU | BPF_MOV | BPF_X, R_LEN, 2, 0, 0);
-    I(BPF_ALU | BPF_MOV | BPF_X, 3, 3, 0, 0);
-    I(BPF_STX | BPF_MEM | BPF_W, R_FP, 3, OFF_WIRELEN, 0);
+    /* prologue: r1 = packet, r2 = caplen, r3 = wirelen (32-bit values) */
+    e->lean = !cbpf_needs_helpers(p, cnt, fl);
+    if (e->lean) {
+        I(BPF_ALU | BPF_MOV | BPF_X, R_LEN, R_LEN, 0, 0);
+        I(BPF_ALU | BPF_MOV | BPF_X, R_WIRE, R_WIRE, 0, 0);
+    } else {
+        I(BPF_ALU64 | BPF_MOV | BPF_X, R_PKT, 1, 0, 0);
+        I(BPF_ALU | BPF_MOV | BPF_X, R_LEN, 2, 0, 0);
+        I(BPF_ALU | BPF_MOV | BPF_X, 3, 3, 0, 0);
+        I(BPF_STX | BPF_MEM | BPF_W, R_FP, 3, OFF_WIRELEN, 0);
+    }
     I(BPF_ALU | BPF_MOV | BPF_K, R_A, 0, 0, 0);
     I(BPF_ALU | BPF_MOV | BPF_K, R_X, 0, 0, 0);
     if (cbpf_has_backjump(p, cnt)) /* no scratch-memory rule then: start from zeroes */
@@ -221,6 +255,8 @@ int bpfvm_cbpf_translate(const struct bpfvm_cbpf_insn *p, size_t cnt,
             case CBPF_LEN:
                 if (fl == BPFVM_CBPF_SECCOMP)
                     I(BPF_ALU | BPF_MOV | BPF_K, dst, 0, 0, CBPF_SECCOMP_DATA_SIZE);
+                else if (e->lean)
+                    I(BPF_ALU | BPF_MOV | BPF_X, dst, R_WIRE, 0, 0);
                 else
                     I(BPF_LDX | BPF_MEM | BPF_W, dst, R_FP, OFF_WIRELEN, 0);
                 break;
@@ -287,8 +323,18 @@ int bpfvm_cbpf_translate(const struct bpfvm_cbpf_insn *p, size_t cnt,
                     fx[nfx++] = (struct fixup){e->n, pc + 1 + in->jf};
                     I(BPF_JMP | BPF_JA, 0, 0, 0, 0);
                 }
+            } else if (CBPF_OP(c) != CBPF_JSET) {
+                /* true falls through: jump to the false target on the inverse condition */
+                static const uint8_t inverse[16] = {[BPF_JEQ >> 4] = BPF_JNE, [BPF_JGT >> 4] = BPF_JLE,
+                                                    [BPF_JGE >> 4] = BPF_JLT};
+                uint8_t inv = inverse[CBPF_OP(c) >> 4];
+                fx[nfx++] = (struct fixup){e->n, pc + 1 + in->jf};
+                if (CBPF_SRC(c) == CBPF_X)
+                    I(BPF_JMP32 | inv | BPF_X, R_A, R_X, 0, 0);
+                else
+                    I(BPF_JMP32 | inv | BPF_K, R_A, 0, 0, in->k);
             } else {
-                /* true falls through: skip over the jump to the false target */
+                /* jset with true falling through: skip over the jump to the false target */
                 if (CBPF_SRC(c) == CBPF_X)
                     I(BPF_JMP32 | CBPF_OP(c) | BPF_X, R_A, R_X, 1, 0);
                 else
