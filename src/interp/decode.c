@@ -136,9 +136,29 @@ static int decode_op(const struct bpfvm_insn *in)
     return -1;
 }
 
+/* The fused op for slots pc, pc+1 (`rX = rY; rX op= K`), or -1.  Only slot pc's handler
+ * changes: code that jumps straight to pc+1 still finds that slot's own handler. */
+static int fused_op(const struct bpfvm_prog *prog, const uint16_t *ops, size_t pc)
+{
+    static const int16_t fused[IOP__COUNT] = {
+        [IOP_ADD64_K] = IOP_MOVX_ADDK + 1, [IOP_SUB64_K] = IOP_MOVX_SUBK + 1,
+        [IOP_AND64_K] = IOP_MOVX_ANDK + 1, [IOP_OR64_K] = IOP_MOVX_ORK + 1,
+        [IOP_XOR64_K] = IOP_MOVX_XORK + 1, [IOP_LSH64_K] = IOP_MOVX_LSHK + 1,
+        [IOP_RSH64_K] = IOP_MOVX_RSHK + 1, [IOP_ARSH64_K] = IOP_MOVX_ARSHK + 1,
+        [IOP_MUL64_K] = IOP_MOVX_MULK + 1,
+    }; /* + 1 so that 0 means "none" */
+    if (pc + 1 >= prog->cnt || ops[pc] != IOP_MOV64_X)
+        return -1;
+    const struct bpfvm_insn *a = &prog->insns[pc], *b = &prog->insns[pc + 1];
+    if (a->dst_reg != b->dst_reg || !fused[ops[pc + 1]])
+        return -1;
+    return fused[ops[pc + 1]] - 1;
+}
+
 static struct interp_insn *thread_variant(const struct bpfvm_prog *prog, const uint16_t *ops,
                                           enum interp_variant v)
 {
+    bool fuse = v == INTERP_FAST || v == INTERP_CHECKED; /* counted runs count every slot */
     const void *const *labels = interp_labels(v);
     struct interp_insn *t = calloc(prog->cnt + 1, sizeof(*t));
     if (!t)
@@ -151,7 +171,8 @@ static struct interp_insn *thread_variant(const struct bpfvm_prog *prog, const u
             continue;
         }
         const struct bpfvm_insn *in = &prog->insns[i];
-        t[i].h = labels[ops[i]];
+        int f = fuse && i < prog->cnt ? fused_op(prog, ops, i) : -1;
+        t[i].h = labels[f >= 0 ? f : ops[i]];
         if (i == prog->cnt)
             continue;
         t[i].dst = in->dst_reg;

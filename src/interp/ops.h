@@ -30,7 +30,13 @@
     INTERP_ATOMIC_OPS(OP, 32) INTERP_ATOMIC_OPS(OP, 64)                                       \
     OP(LDACQB) OP(LDACQH) OP(LDACQW) OP(LDACQDW) OP(STRELB) OP(STRELH) OP(STRELW) OP(STRELDW) \
     OP(LDDW) OP(LDABSB) OP(LDABSH) OP(LDABSW) OP(LDINDB) OP(LDINDH) OP(LDINDW)                \
-    OP(CALL) OP(CALL_LOCAL) OP(CALLX) OP(EXIT) OP(MAY_GOTO) OP(FALLOFF)
+    OP(CALL) OP(CALL_LOCAL) OP(CALLX) OP(EXIT) OP(MAY_GOTO) OP(FALLOFF)                       \
+    INTERP_FUSED_OPS(OP)
+
+/* Superinstructions: `rX = rY` followed by `rX op= K` (64-bit), one dispatch for both. */
+#define INTERP_FUSED_OPS(OP)                                                                  \
+    OP(MOVX_ADDK) OP(MOVX_SUBK) OP(MOVX_ANDK) OP(MOVX_ORK) OP(MOVX_XORK) OP(MOVX_LSHK)        \
+    OP(MOVX_RSHK) OP(MOVX_ARSHK) OP(MOVX_MULK)
 
 enum interp_op {
 #define INTERP_ENUM(name) IOP_##name,

@@ -147,6 +147,25 @@ static int RUN_NAME(struct bpfvm_exec *st, const struct interp_insn *code, uint6
     ALU32_KX(XOR, d ^ s)
     ALU32_KX(MOV, s)
 
+    /* ---- superinstructions: rX = rY; rX op= K (the second slot's imm is the constant) ----- */
+#define MOVX_ALUK(NAME, EXPR)                                                                 \
+    L_MOVX_##NAME##K : {                                                                      \
+        uint64_t d = SRC, s = (uint64_t)(int64_t)ip[1].imm;                                   \
+        DST = (EXPR);                                                                         \
+        ip += 2;                                                                              \
+        DISPATCH();                                                                           \
+    }
+    MOVX_ALUK(ADD, d + s)
+    MOVX_ALUK(SUB, d - s)
+    MOVX_ALUK(AND, d & s)
+    MOVX_ALUK(OR, d | s)
+    MOVX_ALUK(XOR, d ^ s)
+    MOVX_ALUK(LSH, d << (s & 63))
+    MOVX_ALUK(RSH, d >> (s & 63))
+    MOVX_ALUK(ARSH, (uint64_t)((int64_t)d >> (s & 63)))
+    MOVX_ALUK(MUL, d * s)
+#undef MOVX_ALUK
+
 L_MOVSX8_64:
     DST = (uint64_t)(int64_t)(int8_t)SRC;
     NEXT();

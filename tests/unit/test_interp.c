@@ -371,6 +371,31 @@ static void test_callbacks(void)
     CHECK_EQ_U64(run_ok(z, 4, BPFVM_LOAD_CHECKED), (uint64_t)-1);
 }
 
+/* Superinstructions (`rX = rY; rX op= K`): every op, and a jump straight to the second slot. */
+static void test_fused_pairs(void)
+{
+    const uint64_t y = 0xf123456789abcdefull;
+    const int32_t k = -7; /* sign-extended to 64 bits */
+    const uint64_t kk = (uint64_t)(int64_t)k;
+    struct { uint8_t op; uint64_t want; } ops[] = {
+        {BPF_ADD, y + kk}, {BPF_SUB, y - kk}, {BPF_AND, y & kk}, {BPF_OR, y | kk},
+        {BPF_XOR, y ^ kk}, {BPF_LSH, y << (kk & 63)}, {BPF_RSH, y >> (kk & 63)},
+        {BPF_ARSH, (uint64_t)((int64_t)y >> (kk & 63))}, {BPF_MUL, y * kk},
+    };
+    for (size_t i = 0; i < sizeof(ops) / sizeof(ops[0]); i++) {
+        struct bpfvm_insn p[] = {
+            I(ISA_LDDW, 1, 0, 0, (int32_t)(uint32_t)y), I(0, 0, 0, 0, (int32_t)(uint32_t)(y >> 32)),
+            MOV64_REG(2, 1), I(BPF_ALU64 | ops[i].op | BPF_K, 2, 0, 0, k), MOV64_REG(0, 2), EXIT(),
+        };
+        for (unsigned f = 0; f <= BPFVM_LOAD_CHECKED; f += BPFVM_LOAD_CHECKED)
+            CHECKF(run_ok(p, 6, f) == ops[i].want, "op 0x%x", ops[i].op);
+    }
+    /* r2 = 5; jump over the mov into the add: r2 = 5 + 1, not r1 + 1 */
+    struct bpfvm_insn j[] = {MOV64_IMM(1, 100), MOV64_IMM(2, 5), I(ISA_JA, 0, 0, 1, 0),
+                             MOV64_REG(2, 1), ADD64_IMM(2, 1), MOV64_REG(0, 2), EXIT()};
+    CHECK_EQ_U64(run_ok(j, 7, 0), 6);
+}
+
 /* The direct entry: only for programs that need no run state; same results as exec. */
 static void test_direct_entry(void)
 {
@@ -418,6 +443,7 @@ int main(void)
         test_semantics_edges();
         test_deep_calls_jit();
         test_callbacks();
+        test_fused_pairs();
     }
     test_budget();
     test_blinding();
