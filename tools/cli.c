@@ -81,8 +81,8 @@ static bool looks_like_text(const uint8_t *b, size_t n)
     return true;
 }
 
-/* One program of an ELF object ("FILE" or "FILE:name"), as linked by the object loader. */
-static int read_object_program(const char *spec, struct bpfvm_insn **insns, size_t *cnt)
+int cli_open_object_program(const char *spec, struct bpfvm_object **objp,
+                            struct bpfvm_program **progp)
 {
     char file[4096], err[512] = "";
     const char *colon = strrchr(spec, ':');
@@ -101,7 +101,24 @@ static int read_object_program(const char *spec, struct bpfvm_insn **insns, size
     int rc = bpfvm_object_open_file(file, &oo, &obj);
     if (!rc)
         rc = bpfvm_object_select_program(obj, name, &p, err, sizeof(err));
-    if (!rc) {
+    if (rc) { /* the object loader's messages name the file already */
+        bpfvm_object_close(obj);
+        return err[0] ? cli_error("%s", err) : cli_error("%s: %s", spec, strerror(-rc));
+    }
+    *objp = obj;
+    *progp = p;
+    return 0;
+}
+
+/* One program of an ELF object ("FILE" or "FILE:name"), as linked by the object loader. */
+static int read_object_program(const char *spec, struct bpfvm_insn **insns, size_t *cnt)
+{
+    struct bpfvm_object *obj = NULL;
+    struct bpfvm_program *p = NULL;
+    int rc = cli_open_object_program(spec, &obj, &p);
+    if (rc)
+        return rc;
+    {
         *cnt = bpfvm_program_insn_cnt(p);
         *insns = malloc(*cnt * sizeof(**insns));
         if (*insns)
@@ -111,7 +128,7 @@ static int read_object_program(const char *spec, struct bpfvm_insn **insns, size
     }
     bpfvm_object_close(obj);
     if (rc)
-        return cli_error("%s: %s", spec, err[0] ? err : strerror(-rc));
+        return cli_error("%s: %s", spec, strerror(-rc));
     return 0;
 }
 

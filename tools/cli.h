@@ -25,6 +25,13 @@ int cli_write_file(const char *path, const void *data, size_t len);
 int cli_read_program(const char *path, enum bpfvm_syntax syntax, struct bpfvm_insn **insns,
                      size_t *cnt);
 
+/* Open an ELF object ("FILE" or "FILE:name") and select the program (not loaded yet).
+ * 0, or CLI_USAGE after printing why. */
+struct bpfvm_object;
+struct bpfvm_program;
+int cli_open_object_program(const char *spec, struct bpfvm_object **obj,
+                            struct bpfvm_program **prog);
+
 /* Parse an unsigned number (decimal or 0x hex); false when it is not one. */
 bool cli_parse_u64(const char *s, uint64_t *out);
 
@@ -46,6 +53,7 @@ int cmd_filter(int argc, char **argv);
 int cmd_seccomp(int argc, char **argv);
 int cmd_map_pinned(int argc, char **argv);
 int cmd_trace(int argc, char **argv);
+int cmd_verify(int argc, char **argv);
 /* bpfvm map ...: pinned maps (`pinned PATH`, `list` without an object) or an object's maps */
 int cmd_map_any(int argc, char **argv);
 

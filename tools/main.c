@@ -16,6 +16,7 @@ static const struct command commands[] = {
     {"prog", cmd_prog, "prog list OBJ [--json]"},
     {"map", cmd_map_any, "map list|show|dump|lookup|update|delete|create|freeze|unpin pinned PATH ..."},
     {"map", cmd_map_any, "map list|dump|lookup OBJ ..."},
+    {"verify", cmd_verify, "verify PROG|OBJ[:name] [--type TYPE] [--log-level N] [--unpriv] [--map TYPE:KEY:VALUE:MAX]..."},
     {"asm", cmd_asm, "asm FILE.s -o FILE.bin [--syntax llvm|conformance]"},
     {"filter", cmd_filter, "filter EXPR|FILE [-r in.pcap [-w out.pcap]] [-d|-dd|-ddd] [--linux] ..."},
     {"seccomp", cmd_seccomp, "seccomp compile|check|run POLICY ... (see bpfvm seccomp --help)"},

@@ -1,0 +1,427 @@
+/* kcompare.c - BPF C programs (progs/, compiled by clang in the build) run in the running
+ * kernel (libbpf, BPF_PROG_TEST_RUN) and in bpfvm on the same packets: the return value,
+ * data_out, the contents of every map after every run, ring buffer records and perf samples
+ * must be the same.  Helpers whose values cannot be equal (clocks, prandom) are checked for
+ * properties.  Known bpfvm divergences are expected failures (XFAIL, listed in
+ * docs/kcompare.md); one that starts passing (XPASS) fails the test so it gets flipped.
+ * Usage: kcompare OBJDIR [case-substring]; exit 77 when the kernel refuses bpf(). */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/utsname.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "kc_checks.h"
+#include "kc_side.h"
+
+int kc_cpu;
+
+/* ---- packets: Ethernet + IPv4 (10.0.0.1 -> 10.1.2.3) + UDP + 32-byte payload ---- */
+#define KC_PKT_LEN (42 + 32)
+
+static void kc_packet(uint8_t *pkt, const uint8_t payload[32])
+{
+    static const uint8_t hdr[42] = {
+        0x02, 0, 0, 0, 0, 0x02, 0x02, 0, 0, 0, 0, 0x01, 0x08, 0x00,           /* eth */
+        0x45, 0, 0, 60, 0x12, 0x34, 0x40, 0, 64, 17, 0, 0, 10, 0, 0, 1, 10, 1, 2, 3, /* ip */
+        0x04, 0xd2, 0x16, 0x2e, 0, 40, 0, 0};                                /* udp */
+    memcpy(pkt, hdr, 42);
+    memcpy(pkt + 42, payload, 32);
+    uint32_t sum = 0;
+    for (int i = 14; i < 34; i += 2)
+        sum += (uint32_t)pkt[i] << 8 | pkt[i + 1];
+    while (sum >> 16)
+        sum = (sum & 0xffff) + (sum >> 16);
+    pkt[24] = (uint8_t)(~sum >> 8);
+    pkt[25] = (uint8_t)~sum;
+}
+
+static uint64_t kc_rand(uint64_t *s)
+{
+    *s ^= *s << 13;
+    *s ^= *s >> 7;
+    *s ^= *s << 17;
+    return *s;
+}
+
+/* ---- payload fix-ups for programs that need structured inputs ---- */
+static void fix_lpm(uint8_t *p, int run, uint64_t *rng)
+{
+    (void)run;
+    for (int i = 0; i < 3; i++) {
+        uint64_t r = kc_rand(rng);
+        if (r & 1) { /* a prefix of the packet's destination 10.1.2.3 */
+            p[5 * i + 1] = 10;
+            p[5 * i + 2] = (r & 2) ? 1 : p[5 * i + 2];
+            p[5 * i + 3] = (r & 4) ? 2 : p[5 * i + 3];
+            p[5 * i + 4] = (r & 8) ? 3 : p[5 * i + 4];
+        }
+        p[5 * i] = (uint8_t)((r >> 8) % 40);
+    }
+}
+
+static void fix_strtol(uint8_t *p, int run, uint64_t *rng)
+{
+    static const char *const strs[] = {
+        "  -123abc", "0x1fZ", "0777", "99999999999999999", "-0x80", "+42", "abc", "",
+        "18446744073709551615", "-9223372036854775808", "  0X10", "\t\n 7", "-", "0x", "077 8",
+        "0xffffffffffffffff", "-1", "00000000000000012", "1234567890123456", "+-3", "0b101",
+    };
+    (void)rng;
+    const char *s = strs[run % (int)(sizeof(strs) / sizeof(strs[0]))];
+    size_t n = strlen(s);
+    memset(p, 0, 16);
+    memcpy(p, s, n > 16 ? 16 : n);
+}
+
+static void fix_small_loop(uint8_t *p, int run, uint64_t *rng)
+{
+    (void)rng;
+    p[1] = (uint8_t)(run * 7 % 70); /* stop index: inside and outside the loop count */
+}
+
+/* ---- host-side setup ---- */
+static int setup_prog_array(const struct kc_side *s, struct kc_obj *o)
+{
+    static const char *const progs[] = {"tail_0", "tail_1", "tail_2", "tail_3"};
+    for (uint32_t i = 0; i < 4; i++) {
+        int rc = s->prog_array_set(o, "jt", i, progs[i]);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
+static int setup_mim(const struct kc_side *s, struct kc_obj *o)
+{
+    static const uint32_t a[4] = {1, 2, 3, 4}, b[4] = {5, 6, 7, 8};
+    int rc = s->inner_add(o, "outer_arr", 2, a);
+    return rc ? rc : s->inner_add(o, "outer_hash", 7, b);
+}
+
+/* ---- cases ---- */
+#define F_CLOCKS 1u   /* nd_time: property checks */
+#define F_TASK 2u     /* task: values of this process */
+#define F_TRACE 4u    /* trace_printk lines vs trace_pipe */
+#define F_LOCKED 8u   /* host lookup with BPF_F_LOCK on locked_map */
+#define F_JIFFIES 16u /* nd_time: jiffies64 of both sides */
+#define F_LPM_RAW 32u /* LPM_TRIE keys compared with the bits past the prefix */
+
+static int kc_hz_not_1000(void) { return kc_kernel_hz != 1000; }
+
+/* Linux 6.12 started zeroing helpers' result arguments on failure (bpf_strtol & co). */
+static int kc_kernel_6_12(void)
+{
+    struct utsname u;
+    int major = 0, minor = 0;
+    if (uname(&u) || sscanf(u.release, "%d.%d", &major, &minor) != 2)
+        return 1;
+    return major > 6 || (major == 6 && minor >= 12);
+}
+
+struct kc_case {
+    const char *obj, *prog;
+    int runs;
+    void (*fix)(uint8_t *payload, int run, uint64_t *rng);
+    int (*setup)(const struct kc_side *s, struct kc_obj *o);
+    unsigned flags;
+    const char *xfail; /* a known bpfvm divergence: why */
+    int (*xfail_if)(void); /* NULL: always expected; else only when this says so */
+};
+
+static const struct kc_case kc_cases[] = {
+    {"kv", "kv_array", 40, NULL, NULL, 0, NULL, NULL},
+    {"kv", "kv_percpu_array", 40, NULL, NULL, 0, NULL, NULL},
+    {"kv", "kv_hash", 40, NULL, NULL, 0, NULL, NULL},
+    {"kv", "kv_hash_noprealloc", 40, NULL, NULL, 0, NULL, NULL},
+    {"kv", "kv_percpu_hash", 40, NULL, NULL, 0, NULL, NULL},
+    {"kv", "kv_lru_hash", 40, NULL, NULL, 0, NULL, NULL},
+    {"kv", "kv_lru_percpu_hash", 40, NULL, NULL, 0, NULL, NULL},
+    {"kv", "kv_hash_xdp", 20, NULL, NULL, 0, NULL, NULL},
+    {"lpm", "lpm_trie", 40, fix_lpm, NULL, 0, NULL, NULL},
+    {"lpm", "lpm_trie", 40, fix_lpm, NULL, F_LPM_RAW,
+     "LPM_TRIE update of an existing prefix (or of an intermediate node) keeps the old key's "
+     "bits past the prefix; the kernel stores the new key (src/maps/lpm_trie.c)", NULL},
+    {"queue_stack", "qs_queue", 30, NULL, NULL, 0, NULL, NULL},
+    {"queue_stack", "qs_stack", 30, NULL, NULL, 0, NULL, NULL},
+    {"queue_stack", "qs_pop_empty", 2, NULL, NULL, 0,
+     "bpf_map_pop_elem/peek_elem on an empty QUEUE/STACK leave the value buffer as it was; "
+     "the kernel zeroes it (src/maps/queue_stack.c qs_take)", NULL},
+    {"ringbuf", "ringbuf_ops", 16, NULL, NULL, 0, NULL, NULL},
+    {"perf", "perf_output", 16, NULL, NULL, 0, NULL, NULL},
+    {"perf", "perf_output_xdp", 12, NULL, NULL, 0, NULL, NULL},
+    {"perf", "perf_ctxlen", 4, NULL, NULL, 0,
+     "perf_event_output with BPF_F_CTXLEN_MASK bits (append packet bytes) gives -EINVAL; the "
+     "kernel appends that many bytes of the skb (src/maps/perf_event_array.c)", NULL},
+    {"progarray", "tail_entry", 30, NULL, setup_prog_array, 0, NULL, NULL},
+    {"mim", "mim_array", 24, NULL, setup_mim, 0, NULL, NULL},
+    {"mim", "mim_hash", 24, NULL, setup_mim, 0, NULL, NULL},
+    {"nondet", "nd_clocks", 6, NULL, NULL, F_CLOCKS, NULL, NULL},
+    {"nondet", "nd_clocks", 2, NULL, NULL, F_JIFFIES,
+     "bpf_jiffies64 assumes CONFIG_HZ=1000 (src/helpers/time.c); this kernel ticks at another "
+     "rate", kc_hz_not_1000},
+    {"nondet", "nd_current_task", 3, NULL, NULL, F_TASK, NULL, NULL},
+    {"helpers", "fmt_printk", 6, NULL, NULL, F_TRACE, NULL, NULL},
+    {"helpers", "fmt_snprintf", 20, NULL, NULL, 0, NULL, NULL},
+    {"helpers", "loop_helper", 20, fix_small_loop, NULL, 0, NULL, NULL},
+    {"helpers", "for_each_elem", 20, NULL, NULL, 0, NULL, NULL},
+    {"helpers", "str_to_num", 21, fix_strtol, NULL, 0, NULL, NULL},
+    {"helpers", "strtol_error_result", 1, NULL, NULL, 0,
+     "bpf_strtol/strtoul leave *res unchanged on failure; the kernel sets it to 0 first "
+     "(src/helpers/strtol.c; Linux >= 6.12)", kc_kernel_6_12},
+    {"helpers", "spin_lock_helper", 8, NULL, NULL, 0, NULL, NULL},
+    {"helpers", "spin_lock_helper", 2, NULL, NULL, F_LOCKED,
+     "the object loader does not record the struct bpf_spin_lock of a BTF map value "
+     "(src/object/maps_def.c): the map has no lock, host BPF_F_LOCK lookups give -EINVAL and "
+     "bpf_spin_lock in a checked run is ignored", NULL},
+    {"helpers", "csum_diff_helper", 20, NULL, NULL, 0, NULL, NULL},
+};
+
+/* ---- one case ---- */
+static unsigned long kc_items; /* entries, records and lines compared in the current case */
+struct kc_pair {
+    struct kc_obj *k, *v;
+};
+
+static int kc_compare_maps(struct kc_pair *pr, unsigned flags, char *msg, size_t len)
+{
+    int nk = kc_kernel_side.map_cnt(pr->k), nv = kc_vm_side.map_cnt(pr->v);
+    if (nk != nv) {
+        snprintf(msg, len, "the kernel object has %d maps, bpfvm's %d", nk, nv);
+        return 1;
+    }
+    for (int i = 0; i < nk; i++) {
+        const char *name = kc_kernel_side.map_name(pr->k, i);
+        if (!strncmp(name, "nd_", 3))
+            continue; /* checked for properties */
+        struct kc_map mk, mv;
+        char err[256] = "";
+        if (kc_kernel_side.map(pr->k, name, &mk)) {
+            snprintf(msg, len, "map %s: not found in the kernel object", name);
+            return 1;
+        }
+        if (kc_vm_side.map(pr->v, name, &mv)) {
+            snprintf(msg, len, "map %s: not found in bpfvm's object", name);
+            return 1;
+        }
+        mk.lpm_raw = mv.lpm_raw = (flags & F_LPM_RAW) != 0;
+        struct kc_list lk = {0}, lv = {0};
+        int rk, rv;
+        if (mk.type == KC_RINGBUF || mk.type == KC_PERF_EVENT_ARRAY) {
+            rk = kc_kernel_side.drain(pr->k, name, &lk);
+            rv = kc_vm_side.drain(pr->v, name, &lv);
+        } else {
+            rk = kc_snapshot(&mk, &lk, err, sizeof(err));
+            rv = kc_snapshot(&mv, &lv, err, sizeof(err));
+        }
+        int bad = 0;
+        char d[600];
+        kc_items += lk.n;
+        if (rk || rv) {
+            snprintf(msg, len, "map %s: reading failed (kernel %d, bpfvm %d): %s", name, rk, rv, err);
+            bad = 1;
+        } else if (kc_list_diff(&lk, &lv, d, sizeof(d))) {
+            snprintf(msg, len, "map %s: %s", name, d);
+            bad = 1;
+        }
+        kc_list_free(&lk);
+        kc_list_free(&lv);
+        if (bad)
+            return 1;
+    }
+    return 0;
+}
+
+static void kc_hexdiff(char *msg, size_t len, const uint8_t *a, uint32_t alen, const uint8_t *b,
+                       uint32_t blen)
+{
+    uint32_t i = 0;
+    while (i < alen && i < blen && a[i] == b[i])
+        i++;
+    snprintf(msg, len, "data_out differs at byte %u (kernel %u bytes, bpfvm %u): kernel %02x, bpfvm %02x",
+             i, alen, blen, i < alen ? a[i] : 0, i < blen ? b[i] : 0);
+}
+
+/* Returns 0 pass, 1 mismatch (msg says what), 77 the kernel refused the object. */
+static int kc_run_case(const char *dir, const struct kc_case *c, char *msg, size_t len)
+{
+    char path[1024];
+    snprintf(path, sizeof(path), "%s/%s.bpf.o", dir, c->obj);
+    struct kc_pair pr = {0};
+    char err[1200] = "";
+    int ret = 0;
+    const char *only = c->setup ? NULL : c->prog; /* host setup may need the other programs */
+    if (kc_kernel_side.open(path, only, &pr.k, err, sizeof(err))) {
+        snprintf(msg, len, "kernel refused %s.bpf.o: %s", c->obj, err);
+        return 77;
+    }
+    if (kc_vm_side.open(path, only, &pr.v, err, sizeof(err))) {
+        snprintf(msg, len, "bpfvm could not load %s.bpf.o: %s", c->obj, err);
+        kc_kernel_side.close(pr.k);
+        return 1;
+    }
+    if (c->setup) {
+        int rk = c->setup(&kc_kernel_side, pr.k), rv = c->setup(&kc_vm_side, pr.v);
+        if (rk || rv) {
+            snprintf(msg, len, "host setup failed: kernel %d, bpfvm %d", rk, rv);
+            ret = rk ? 77 : 1;
+            goto out;
+        }
+    }
+    struct kc_trace tr;
+    kc_trace_begin(&tr, c->flags & F_TRACE);
+    uint64_t rng = 0x9e3779b97f4a7c15ull ^ (uint64_t)(uintptr_t)c->prog[0] * 0x100000001b3ull;
+    for (const char *s = c->prog; *s; s++)
+        rng = (rng ^ (uint8_t)*s) * 0x100000001b3ull;
+    for (int run = 0; run < c->runs && !ret; run++) {
+        uint8_t payload[32], pkt[KC_PKT_LEN], ok[256], ov[256];
+        for (int i = 0; i < 32; i++)
+            payload[i] = (uint8_t)(kc_rand(&rng) >> 24);
+        if (c->fix)
+            c->fix(payload, run, &rng);
+        kc_packet(pkt, payload);
+        uint32_t lk = sizeof(ok), lv = sizeof(ov);
+        uint64_t rk = 0, rv = 0;
+        struct kc_clock before_k, after_k, before_v, after_v;
+        kc_clock_now(&before_k);
+        int ek = kc_kernel_side.run(pr.k, c->prog, pkt, sizeof(pkt), ok, &lk, &rk, err, sizeof(err));
+        kc_clock_now(&after_k);
+        char errv[256] = "";
+        kc_clock_now(&before_v);
+        int ev = kc_vm_side.run(pr.v, c->prog, pkt, sizeof(pkt), ov, &lv, &rv, errv, sizeof(errv));
+        kc_clock_now(&after_v);
+        if (ek || ev) {
+            snprintf(msg, len, "run %d: test run failed: kernel %d (%s), bpfvm %d (%s)", run, ek,
+                     ek ? err : "", ev, ev ? errv : "");
+            ret = 1;
+            break;
+        }
+        if (getenv("KCOMPARE_VERBOSE")) {
+            printf("  run %d in:  ", run);
+            for (int i = 0; i < 32; i++)
+                printf("%02x", payload[i]);
+            printf("\n  kernel %08x out:", (uint32_t)rk);
+            for (uint32_t i = 42; i < lk && i < 74; i++)
+                printf("%02x", ok[i]);
+            printf("\n  bpfvm  %08x out:", (uint32_t)rv);
+            for (uint32_t i = 42; i < lv && i < 74; i++)
+                printf("%02x", ov[i]);
+            printf("\n");
+        }
+        if ((uint32_t)rv != (uint32_t)rk) {
+            snprintf(msg, len, "run %d: retval kernel %u (0x%x), bpfvm %u (0x%x)", run,
+                     (uint32_t)rk, (uint32_t)rk, (uint32_t)rv, (uint32_t)rv);
+            ret = 1;
+            break;
+        }
+        char d[1000];
+        if (lk != lv || memcmp(ok, ov, lk < sizeof(ok) ? lk : sizeof(ok))) {
+            kc_hexdiff(d, sizeof(d), ok, lk, ov, lv);
+            snprintf(msg, len, "run %d: %s", run, d);
+            ret = 1;
+            break;
+        }
+        if (c->flags & (F_CLOCKS | F_JIFFIES)) {
+            if (kc_check_clocks((c->flags & F_JIFFIES) != 0, &kc_kernel_side, pr.k, &before_k, &after_k, &kc_vm_side, pr.v,
+                                &before_v, &after_v, d, sizeof(d))) {
+                snprintf(msg, len, "run %d: %s", run, d);
+                ret = 1;
+                break;
+            }
+        }
+        if ((c->flags & F_TASK) && kc_check_task(&kc_kernel_side, pr.k, &kc_vm_side, pr.v, d, sizeof(d))) {
+            snprintf(msg, len, "run %d: %s", run, d);
+            ret = 1;
+            break;
+        }
+        if ((c->flags & F_LOCKED) &&
+            kc_check_locked(&kc_kernel_side, pr.k, &kc_vm_side, pr.v, "locked_map", d, sizeof(d))) {
+            snprintf(msg, len, "run %d: %s", run, d);
+            ret = 1;
+            break;
+        }
+        if ((c->flags & F_TRACE) && kc_trace_check(&tr, d, sizeof(d))) {
+            snprintf(msg, len, "run %d: %s", run, d);
+            ret = 1;
+            break;
+        }
+        if (kc_compare_maps(&pr, c->flags, d, sizeof(d))) {
+            snprintf(msg, len, "run %d: %s", run, d);
+            ret = 1;
+            break;
+        }
+    }
+    kc_trace_end(&tr);
+out:
+    kc_vm_side.close(pr.v);
+    kc_kernel_side.close(pr.k);
+    return ret;
+}
+
+static void kc_pin_cpu(void)
+{
+    cpu_set_t set;
+    kc_cpu = 0;
+    if (sched_getaffinity(0, sizeof(set), &set) == 0) {
+        for (int i = 0; i < CPU_SETSIZE; i++) {
+            if (CPU_ISSET(i, &set)) {
+                kc_cpu = i;
+                break;
+            }
+        }
+    }
+    CPU_ZERO(&set);
+    CPU_SET(kc_cpu, &set);
+    if (sched_setaffinity(0, sizeof(set), &set))
+        fprintf(stderr, "kcompare: sched_setaffinity(%d): %s\n", kc_cpu, strerror(errno));
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        fprintf(stderr, "usage: kcompare OBJDIR [case-substring]\n");
+        return 2;
+    }
+    char why[256];
+    if (kc_kernel_probe(why, sizeof(why))) {
+        printf("SKIP: kernel bpf() unavailable: %s\n", why);
+        return 77;
+    }
+    kc_pin_cpu();
+    int pass = 0, fail = 0, xfail = 0, xpass = 0, skip = 0;
+    for (size_t i = 0; i < sizeof(kc_cases) / sizeof(kc_cases[0]); i++) {
+        const struct kc_case *c = &kc_cases[i];
+        if (argc > 2 && !strstr(c->prog, argv[2]) && !strstr(c->obj, argv[2]))
+            continue;
+        char msg[2048] = "";
+        kc_items = 0;
+        int r = kc_run_case(argv[1], c, msg, sizeof(msg));
+        if (r == 77) {
+            printf("SKIP  %-22s %s\n", c->prog, msg);
+            skip++;
+        } else if (r == 0 && !(c->xfail && (!c->xfail_if || c->xfail_if()))) {
+            printf("PASS  %-22s %d runs, %lu map entries/records compared\n", c->prog, c->runs,
+                   kc_items);
+            pass++;
+        } else if (r == 0) {
+            printf("XPASS %-22s marked as a known divergence (%s) but now matches: flip it\n",
+                   c->prog, c->xfail);
+            xpass++;
+        } else if (c->xfail && (!c->xfail_if || c->xfail_if())) {
+            printf("XFAIL %-22s %s\n      known: %s\n", c->prog, msg, c->xfail);
+            xfail++;
+        } else {
+            printf("FAIL  %-22s %s\n", c->prog, msg);
+            fail++;
+        }
+    }
+    printf("kcompare: %d passed, %d failed, %d expected failures, %d unexpected passes, %d skipped (kernel refused)\n",
+           pass, fail, xfail, xpass, skip);
+    return fail || xpass ? 1 : 0;
+}
