@@ -87,7 +87,10 @@ HELPER_DECL(helper_map_pop_elem)
         return (uint64_t)-EINVAL;
     if (!helpers_mem_ok(ex, r2, m->value_size, true))
         return (uint64_t)-EFAULT;
-    return (uint64_t)map_pop_fast(m, (void *)(uintptr_t)r2);
+    long rc = map_pop_fast(m, (void *)(uintptr_t)r2);
+    if (rc) /* the kernel clears the program's buffer when there is nothing to take */
+        memset((void *)(uintptr_t)r2, 0, m->value_size);
+    return (uint64_t)rc;
 }
 
 HELPER_DECL(helper_map_peek_elem)
@@ -97,7 +100,10 @@ HELPER_DECL(helper_map_peek_elem)
         return (uint64_t)-EINVAL;
     if (!helpers_mem_ok(ex, r2, m->value_size, true))
         return (uint64_t)-EFAULT;
-    return (uint64_t)map_peek_fast(m, (void *)(uintptr_t)r2);
+    long rc = map_peek_fast(m, (void *)(uintptr_t)r2);
+    if (rc)
+        memset((void *)(uintptr_t)r2, 0, m->value_size);
+    return (uint64_t)rc;
 }
 
 /* bpf_for_each_map_elem(map, callback, ctx, flags): callback(map, &key, value, ctx) for each

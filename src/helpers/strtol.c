@@ -81,6 +81,7 @@ HELPER_DECL(helper_strtol)
 {
     if (!helpers_mem_ok(ex, r1, r2, false) || !helpers_mem_ok(ex, r4, 8, true) || !r4)
         return (uint64_t)-EFAULT;
+    memset((void *)(uintptr_t)r4, 0, 8); /* Linux 6.12+: *res is 0 unless a number is stored */
     uint64_t v = 0;
     bool neg = false;
     long n = stx_parse((const char *)(uintptr_t)r1, r2, r3, &v, &neg);
@@ -104,6 +105,7 @@ HELPER_DECL(helper_strtoul)
 {
     if (!helpers_mem_ok(ex, r1, r2, false) || !helpers_mem_ok(ex, r4, 8, true) || !r4)
         return (uint64_t)-EFAULT;
+    memset((void *)(uintptr_t)r4, 0, 8); /* Linux 6.12+: *res is 0 unless a number is stored */
     uint64_t v = 0;
     bool neg = false;
     long n = stx_parse((const char *)(uintptr_t)r1, r2, r3, &v, &neg);

@@ -1,19 +1,62 @@
 /* helpers/time.c - clocks and per-CPU facts: ktime_get_ns (CLOCK_MONOTONIC), boot_ns
  * (CLOCK_BOOTTIME), coarse_ns (CLOCK_MONOTONIC_COARSE), tai_ns (CLOCK_TAI), jiffies64
- * (monotonic time at HZ=1000 counted from the kernel's INITIAL_JIFFIES), get_prandom_u32 (a
+ * (monotonic time in ticks of the running kernel's HZ, counted from its INITIAL_JIFFIES), get_prandom_u32 (a
  * per-thread generator seeded from getrandom), get_smp_processor_id (the worker slot) and
  * get_numa_node_id (the node of the CPU the thread runs on). */
 #define _GNU_SOURCE
 #include "helpers/helpers.h"
 
 #include <sched.h>
+#include <stdlib.h>
 #include <sys/random.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
-#define TIME_HZ 1000ull                                          /* CONFIG_HZ assumed */
-#define TIME_INITIAL_JIFFIES ((uint64_t)(uint32_t)(-300 * (int)TIME_HZ)) /* the kernel's */
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+
+/* The kernel's INITIAL_JIFFIES: the counter starts 5 minutes before wrapping 32 bits. */
+static uint64_t time_initial_jiffies(uint64_t hz) { return (uint64_t)(uint32_t)(-300 * (int64_t)hz); }
+
+/* The running kernel's HZ: /proc/timer_list (root) gives jiffies and the monotonic time
+ * together; the candidate rate that predicts that jiffies value wins.  Without it, 250 (the
+ * common distribution setting). */
+static uint64_t time_hz = 250;
+static uint64_t time_anchor_ns, time_anchor_jiffies; /* a reading of both, when available */
+static pthread_once_t time_hz_once = PTHREAD_ONCE_INIT;
+
+static void time_detect_hz(void)
+{
+    FILE *f = fopen("/proc/timer_list", "r");
+    char line[256];
+    unsigned long long now = 0, jiffies = 0;
+    while (f && fgets(line, sizeof(line), f) && !(now && jiffies)) {
+        if (!now && sscanf(line, "now at %llu nsecs", &now) == 1)
+            continue;
+        if (!jiffies && !strncmp(line, "jiffies:", 8))
+            jiffies = strtoull(line + 8, NULL, 10);
+    }
+    if (f)
+        fclose(f);
+    if (!now || !jiffies)
+        return;
+    static const uint64_t candidates[] = {100, 250, 300, 1000};
+    uint64_t best = 0, best_err = UINT64_MAX;
+    for (size_t i = 0; i < sizeof(candidates) / sizeof(candidates[0]); i++) {
+        uint64_t hz = candidates[i];
+        uint64_t predicted = time_initial_jiffies(hz) + now / (1000000000ull / hz);
+        uint64_t err = predicted > jiffies ? predicted - jiffies : jiffies - predicted;
+        if (err < best_err)
+            best = hz, best_err = err;
+    }
+    if (best && best_err < best) { /* within a second of ticks */
+        time_hz = best;
+        time_anchor_ns = now; /* the kernel's own counter, boot offset included */
+        time_anchor_jiffies = jiffies;
+    }
+}
 
 static uint64_t time_ns(clockid_t c)
 {
@@ -30,7 +73,11 @@ HELPER_DECL(helper_ktime_get_tai_ns) { return time_ns(CLOCK_TAI); }
 
 HELPER_DECL(helper_jiffies64)
 {
-    return TIME_INITIAL_JIFFIES + time_ns(CLOCK_MONOTONIC) / (1000000000ull / TIME_HZ);
+    pthread_once(&time_hz_once, time_detect_hz);
+    uint64_t now = time_ns(CLOCK_MONOTONIC), tick = 1000000000ull / time_hz;
+    if (time_anchor_jiffies && now >= time_anchor_ns)
+        return time_anchor_jiffies + (now - time_anchor_ns) / tick;
+    return time_initial_jiffies(time_hz) + now / tick;
 }
 
 /* xoshiro-style state per thread; seeded once per thread */

@@ -204,7 +204,8 @@ static long lpm_update(struct bpfvm_map *map, const void *key, const void *value
     if (exact && !n->intermediate) {
         if (flags == BPFVM_NOEXIST) {
             err = -EEXIST;
-        } else {
+        } else { /* like the kernel, the node takes the new key: its bits past the prefix too */
+            memcpy(n->data, k->data, t->data_size);
             map_copy_value(map, node_value(t, n), value);
         }
         goto out;
@@ -217,8 +218,9 @@ static long lpm_update(struct bpfvm_map *map, const void *key, const void *value
         err = -ENOSPC;
         goto out;
     }
-    if (exact) { /* an intermediate node becomes real */
+    if (exact) { /* an intermediate node becomes real, with the new key */
         n->intermediate = false;
+        memcpy(n->data, k->data, t->data_size);
         map_copy_value(map, node_value(t, n), value);
         t->n_entries++;
         goto out;

@@ -264,6 +264,11 @@ uint64_t map_ringbuf_query(struct bpfvm_map *map, uint64_t flags);
 /* PERF_EVENT_ARRAY producer side (bpf_perf_event_output): flags carry the index or
  * BPFVM_F_CURRENT_CPU (then `slot` is used).  -E2BIG index out of range, -ENOENT no reader,
  * -EINVAL bad flags, -ENOSPC buffer full (counted as lost). */
+/* As map_perf_event_output, with `extra` appended to the sample (the packet bytes that
+ * BPF_F_CTXLEN_MASK asks for); flags must already be stripped of the length bits. */
+long map_perf_event_output2(struct bpfvm_map *map, uint64_t flags, unsigned slot,
+                            const void *data, uint64_t size, const void *extra,
+                            uint64_t extra_size);
 long map_perf_event_output(struct bpfvm_map *map, uint64_t flags, unsigned slot,
                            const void *data, uint64_t size);
 

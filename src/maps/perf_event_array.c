@@ -108,9 +108,17 @@ static void ring_read(struct perf_ring *r, uint64_t pos, void *dst, size_t n)
 long map_perf_event_output(struct bpfvm_map *map, uint64_t flags, unsigned slot,
                            const void *data, uint64_t size)
 {
+    return map_perf_event_output2(map, flags, slot, data, size, NULL, 0);
+}
+
+long map_perf_event_output2(struct bpfvm_map *map, uint64_t flags, unsigned slot,
+                            const void *data, uint64_t size, const void *extra, uint64_t extra_size)
+{
     struct perf_array *pa = (struct perf_array *)map;
     if (map->type != BPFVM_MAP_TYPE_PERF_EVENT_ARRAY || (flags & ~BPFVM_F_INDEX_MASK))
         return -EINVAL;
+    uint64_t first = size;
+    size += extra_size;
     uint64_t idx = flags & BPFVM_F_INDEX_MASK;
     if (idx == BPFVM_F_CURRENT_CPU)
         idx = slot;
@@ -137,7 +145,9 @@ long map_perf_event_output(struct bpfvm_map *map, uint64_t flags, unsigned slot,
     uint32_t hdr[2] = {(uint32_t)rec, (uint32_t)raw};
     static const char zeros[16];
     ring_write(r, head, hdr, 8);
-    ring_write(r, head + 8, data, size);
+    ring_write(r, head + 8, data, first);
+    if (extra_size)
+        ring_write(r, head + 8 + first, extra, extra_size);
     ring_write(r, head + 8 + size, zeros, rec - 8 - size);
     atomic_store_explicit(&r->head, head + rec, memory_order_release);
     map_unlock(&r->lock);

@@ -165,6 +165,28 @@ static bool btf_pointee_size(const struct obj_btf *btf, uint32_t type, uint32_t 
     return true;
 }
 
+/* A struct bpf_spin_lock among the top-level members of the value type (a pointer to it, as
+ * libbpf's __type(value, T) encodes it), as the kernel looks for one. */
+static void btf_find_spin_lock(const struct obj_btf *btf, uint32_t ptr_type, struct obj_map_def *def)
+{
+    struct obj_btf_type pt, vt, mt;
+    if (!obj_btf_type(btf, obj_btf_skip_mods(btf, ptr_type), &pt) || pt.kind != OBJ_BTF_KIND_PTR ||
+        !obj_btf_type(btf, obj_btf_skip_mods(btf, pt.size_or_type), &vt) ||
+        (vt.kind != OBJ_BTF_KIND_STRUCT && vt.kind != OBJ_BTF_KIND_UNION))
+        return;
+    for (uint32_t i = 0; i < vt.vlen; i++) {
+        struct obj_btf_member mb;
+        obj_btf_member(&vt, i, &mb);
+        if (obj_btf_type(btf, obj_btf_skip_mods(btf, mb.type), &mt) && mt.kind == OBJ_BTF_KIND_STRUCT &&
+            !strcmp(obj_btf_str(btf, mt.name_off), "bpf_spin_lock")) {
+            uint32_t bits = vt.kflag ? (mb.offset & 0xffffff) : mb.offset;
+            def->has_spin_lock = true;
+            def->spin_lock_off = bits / 8;
+            return;
+        }
+    }
+}
+
 static int btf_map_def(struct bpfvm_object *obj, const char *map_name, uint32_t struct_id,
                        struct obj_map_def *def, struct obj_map_def **inner, int64_t *values_off,
                        bool is_inner)
@@ -207,6 +229,8 @@ static int btf_map_def(struct bpfvm_object *obj, const char *map_name, uint32_t 
         } else if (!strcmp(fn, "key") || !strcmp(fn, "value")) {
             bool is_key = fn[0] == 'k';
             ok = btf_pointee_size(btf, mb.type, &v);
+            if (ok && !is_key)
+                btf_find_spin_lock(btf, mb.type, def);
             if (ok && ((is_key && has_key && key_sz != v) || (!is_key && has_value && value_sz != v)))
                 return obj_err(obj, EINVAL, ".maps: map '%s': %s type size %u disagrees with %s_size",
                                map_name, fn, v, fn);

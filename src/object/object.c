@@ -305,7 +305,8 @@ static int create_map(struct bpfvm_object *obj, struct bpfvm_object_map *m,
     struct bpfvm_map_create_opts co = {
         .sz = sizeof(co), .map_flags = m->def.map_flags, .numa_node = m->def.numa_node,
         .inner_map = inner, .nr_slots = lo ? lo->nr_slots : 0, .errbuf = msg,
-        .errbuf_len = sizeof(msg),
+        .errbuf_len = sizeof(msg), .has_spin_lock = m->def.has_spin_lock,
+        .spin_lock_off = m->def.has_spin_lock ? (int32_t)m->def.spin_lock_off : -1,
     };
     uint32_t t = m->def.type;
     bool pinnable = t != BPFVM_MAP_TYPE_PROG_ARRAY && t != BPFVM_MAP_TYPE_ARRAY_OF_MAPS &&

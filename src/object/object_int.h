@@ -123,6 +123,8 @@ struct obj_map_def {
     uint32_t pinning;
     uint32_t id, inner_id, inner_idx; /* iproute2 */
     bool has_inner_idx;
+    bool has_spin_lock;               /* BTF: the value holds a struct bpf_spin_lock */
+    uint32_t spin_lock_off;           /*      at this byte offset */
 };
 
 /* An initial slot of a PROG_ARRAY or map-in-map (BTF `.values = { [i] = &x }`). */

@@ -113,16 +113,16 @@ static int setup_mim(const struct kc_side *s, struct kc_obj *o)
 #define F_JIFFIES 16u /* nd_time: jiffies64 of both sides */
 #define F_LPM_RAW 32u /* LPM_TRIE keys compared with the bits past the prefix */
 
-static int kc_hz_not_1000(void) { return kc_kernel_hz != 1000; }
+static int kc_hz_unknown(void) { return access("/proc/timer_list", R_OK) != 0 && kc_kernel_hz != 250; }
 
 /* Linux 6.12 started zeroing helpers' result arguments on failure (bpf_strtol & co). */
-static int kc_kernel_6_12(void)
+static int kc_kernel_before_6_12(void)
 {
     struct utsname u;
     int major = 0, minor = 0;
     if (uname(&u) || sscanf(u.release, "%d.%d", &major, &minor) != 2)
-        return 1;
-    return major > 6 || (major == 6 && minor >= 12);
+        return 0;
+    return major < 6 || (major == 6 && minor < 12);
 }
 
 struct kc_case {
@@ -145,27 +145,21 @@ static const struct kc_case kc_cases[] = {
     {"kv", "kv_lru_percpu_hash", 40, NULL, NULL, 0, NULL, NULL},
     {"kv", "kv_hash_xdp", 20, NULL, NULL, 0, NULL, NULL},
     {"lpm", "lpm_trie", 40, fix_lpm, NULL, 0, NULL, NULL},
-    {"lpm", "lpm_trie", 40, fix_lpm, NULL, F_LPM_RAW,
-     "LPM_TRIE update of an existing prefix (or of an intermediate node) keeps the old key's "
-     "bits past the prefix; the kernel stores the new key (src/maps/lpm_trie.c)", NULL},
+    {"lpm", "lpm_trie", 40, fix_lpm, NULL, F_LPM_RAW, NULL, NULL},
     {"queue_stack", "qs_queue", 30, NULL, NULL, 0, NULL, NULL},
     {"queue_stack", "qs_stack", 30, NULL, NULL, 0, NULL, NULL},
-    {"queue_stack", "qs_pop_empty", 2, NULL, NULL, 0,
-     "bpf_map_pop_elem/peek_elem on an empty QUEUE/STACK leave the value buffer as it was; "
-     "the kernel zeroes it (src/maps/queue_stack.c qs_take)", NULL},
+    {"queue_stack", "qs_pop_empty", 2, NULL, NULL, 0, NULL, NULL},
     {"ringbuf", "ringbuf_ops", 16, NULL, NULL, 0, NULL, NULL},
     {"perf", "perf_output", 16, NULL, NULL, 0, NULL, NULL},
     {"perf", "perf_output_xdp", 12, NULL, NULL, 0, NULL, NULL},
-    {"perf", "perf_ctxlen", 4, NULL, NULL, 0,
-     "perf_event_output with BPF_F_CTXLEN_MASK bits (append packet bytes) gives -EINVAL; the "
-     "kernel appends that many bytes of the skb (src/maps/perf_event_array.c)", NULL},
+    {"perf", "perf_ctxlen", 4, NULL, NULL, 0, NULL, NULL},
     {"progarray", "tail_entry", 30, NULL, setup_prog_array, 0, NULL, NULL},
     {"mim", "mim_array", 24, NULL, setup_mim, 0, NULL, NULL},
     {"mim", "mim_hash", 24, NULL, setup_mim, 0, NULL, NULL},
     {"nondet", "nd_clocks", 6, NULL, NULL, F_CLOCKS, NULL, NULL},
     {"nondet", "nd_clocks", 2, NULL, NULL, F_JIFFIES,
-     "bpf_jiffies64 assumes CONFIG_HZ=1000 (src/helpers/time.c); this kernel ticks at another "
-     "rate", kc_hz_not_1000},
+     "bpf_jiffies64 could not learn the kernel's HZ (/proc/timer_list needs root) and assumed 250",
+     kc_hz_unknown},
     {"nondet", "nd_current_task", 3, NULL, NULL, F_TASK, NULL, NULL},
     {"helpers", "fmt_printk", 6, NULL, NULL, F_TRACE, NULL, NULL},
     {"helpers", "fmt_snprintf", 20, NULL, NULL, 0, NULL, NULL},
@@ -173,13 +167,10 @@ static const struct kc_case kc_cases[] = {
     {"helpers", "for_each_elem", 20, NULL, NULL, 0, NULL, NULL},
     {"helpers", "str_to_num", 21, fix_strtol, NULL, 0, NULL, NULL},
     {"helpers", "strtol_error_result", 1, NULL, NULL, 0,
-     "bpf_strtol/strtoul leave *res unchanged on failure; the kernel sets it to 0 first "
-     "(src/helpers/strtol.c; Linux >= 6.12)", kc_kernel_6_12},
+     "bpfvm follows Linux >= 6.12, which sets *res to 0 before parsing; older kernels leave it",
+     kc_kernel_before_6_12},
     {"helpers", "spin_lock_helper", 8, NULL, NULL, 0, NULL, NULL},
-    {"helpers", "spin_lock_helper", 2, NULL, NULL, F_LOCKED,
-     "the object loader does not record the struct bpf_spin_lock of a BTF map value "
-     "(src/object/maps_def.c): the map has no lock, host BPF_F_LOCK lookups give -EINVAL and "
-     "bpf_spin_lock in a checked run is ignored", NULL},
+    {"helpers", "spin_lock_helper", 2, NULL, NULL, F_LOCKED, NULL, NULL},
     {"helpers", "csum_diff_helper", 20, NULL, NULL, 0, NULL, NULL},
 };
 

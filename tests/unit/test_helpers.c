@@ -961,7 +961,7 @@ static void test_strtol(void)
         res = 0xdead;
         size_t len = l[i].len < 0 ? strlen(l[i].s) : (size_t)l[i].len;
         long rc = (long)helper_strtol((uintptr_t)l[i].s, len, l[i].flags, (uintptr_t)&res, 0, &fake_ex);
-        CHECKF(rc == l[i].want && (rc < 0 ? res == 0xdead : (int64_t)res == l[i].value),
+        CHECKF(rc == l[i].want && (rc < 0 ? res == 0 : (int64_t)res == l[i].value),
                "strtol(\"%s\", %zu, %llu) = %ld, %lld", l[i].s, len,
                (unsigned long long)l[i].flags, rc, (long long)res);
     }
@@ -976,7 +976,7 @@ static void test_strtol(void)
         res = 0xdead;
         size_t len = strlen(u[i].s);
         long rc = (long)helper_strtoul((uintptr_t)u[i].s, len, u[i].flags, (uintptr_t)&res, 0, &fake_ex);
-        CHECKF(rc == u[i].want && (rc < 0 ? res == 0xdead : (int64_t)res == u[i].value),
+        CHECKF(rc == u[i].want && (rc < 0 ? res == 0 : (int64_t)res == u[i].value),
                "strtoul(\"%s\") = %ld, %lld", u[i].s, rc, (long long)res);
     }
     /* only 63 characters after the whitespace and sign are looked at */
