@@ -143,10 +143,12 @@ static int prog_run_usage(void)
 }
 
 /* Load the object; when another program cannot be loaded, load the chosen one alone. */
-static int load_for(struct bpfvm_object *obj, struct bpfvm_program *chosen, struct bpfvm_vm *vm)
+static int load_for(struct bpfvm_object *obj, struct bpfvm_program *chosen, struct bpfvm_vm *vm,
+                    unsigned flags)
 {
     char err[512] = "";
-    struct bpfvm_object_load_opts lo = {.sz = sizeof(lo), .errbuf = err, .errbuf_len = sizeof(err)};
+    struct bpfvm_object_load_opts lo = {.sz = sizeof(lo), .flags = flags, .errbuf = err,
+                                        .errbuf_len = sizeof(err)};
     if (bpfvm_object_load(obj, vm, &lo) == 0)
         return 0;
     for (struct bpfvm_program *p = NULL; (p = bpfvm_object_next_program(obj, p));)
@@ -164,6 +166,7 @@ int cmd_prog_run_object(int argc, char **argv)
 {
     const char *spec = NULL, *data_in = NULL, *data_out = NULL, *ctx_in = NULL, *ctx_out = NULL;
     uint64_t repeat = 1, budget = 0;
+    unsigned load_flags = 0;
     bool json = false;
     enum bpfvm_engine engine = BPFVM_ENGINE_DEFAULT;
     for (int i = 1; i < argc; i++) {
@@ -187,6 +190,8 @@ int cmd_prog_run_object(int argc, char **argv)
             engine = BPFVM_ENGINE_INTERP;
         else if (!strcmp(a, "--jit"))
             engine = BPFVM_ENGINE_JIT;
+        else if (!strcmp(a, "--no-verify"))
+            load_flags |= BPFVM_LOAD_NO_VERIFY;
         else if (!strcmp(a, "--json"))
             json = true;
         else if (!strcmp(a, "-h") || !strcmp(a, "--help"))
@@ -225,7 +230,7 @@ int cmd_prog_run_object(int argc, char **argv)
     }
     if (!(vm = cli_new_vm(false)))
         goto done;
-    if (load_for(obj, p, vm)) {
+    if (load_for(obj, p, vm, load_flags)) {
         rc = CLI_FAIL;
         goto done;
     }

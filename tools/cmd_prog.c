@@ -13,10 +13,11 @@ static int prog_run_usage(void)
     fprintf(stderr,
             "usage: bpfvm prog run PROG [--type TYPE] [--data-in FILE] [--data-out FILE]\n"
             "                      [--ctx-in FILE] [--ctx-out FILE] [--repeat N] [--interp|--jit]\n"
-            "                      [--max-insns N] [--syntax S] [--json]\n"
+            "                      [--max-insns N] [--syntax S] [--no-verify] [--json]\n"
             "  PROG is raw bytecode (.bin) or assembly text (.s).  Without --type, r1 = the data and\n"
             "  r2 = its length.  With --type (xdp, sched_cls/tc, sched_act, socket_filter, cgroup_skb)\n"
-            "  r1 = the type's context built around the data like the kernel's BPF_PROG_TEST_RUN.\n");
+            "  r1 = the type's context built around the data like the kernel's BPF_PROG_TEST_RUN; the\n"
+            "  program is verified first (--no-verify: run it with run-time checks instead).\n");
     return CLI_USAGE;
 }
 
@@ -37,6 +38,7 @@ static int prog_run(int argc, char **argv)
 {
     const char *path = NULL, *data_in = NULL, *data_out = NULL, *ctx_in = NULL, *ctx_out = NULL;
     int type = 0;
+    bool no_verify = false;
     uint64_t repeat = 1, budget = 0;
     bool json = false;
     enum bpfvm_engine engine = BPFVM_ENGINE_DEFAULT;
@@ -74,6 +76,8 @@ static int prog_run(int argc, char **argv)
             engine = BPFVM_ENGINE_JIT;
         else if (!strcmp(a, "--json"))
             json = true;
+        else if (!strcmp(a, "--no-verify"))
+            no_verify = true;
         else if (a[0] == '-' && a[1])
             return cli_error("prog run: unknown option '%s'", a), prog_run_usage();
         else if (!path)
@@ -110,7 +114,9 @@ static int prog_run(int argc, char **argv)
     char err[256] = "";
     struct bpfvm_vm *vm = cli_new_vm(false);
     struct bpfvm_prog *prog = NULL;
-    struct bpfvm_load_opts lo = {.sz = sizeof(lo), .flags = BPFVM_LOAD_CHECKED, .prog_type = type,
+    /* raw programs run checked; typed ones are verified (then run without run-time checks) */
+    unsigned flags = !type ? BPFVM_LOAD_CHECKED : no_verify ? BPFVM_LOAD_NO_VERIFY : 0;
+    struct bpfvm_load_opts lo = {.sz = sizeof(lo), .flags = flags, .prog_type = type,
                                  .errbuf = err, .errbuf_len = sizeof(err)};
     /* room for packets that grow (xdp headroom/tailroom) */
     size_t out_cap = in_len + 512;

@@ -51,8 +51,8 @@ uint32_t bpfvm_object_kversion(const struct bpfvm_object *obj);
 
 struct bpfvm_object_load_opts {
     size_t sz;
-    unsigned flags;          /* BPFVM_LOAD_*; BPFVM_LOAD_CHECKED is always added while
-                              * bpfvm has no verifier */
+    unsigned flags;          /* BPFVM_LOAD_* for every program: programs are verified (and then
+                              * run without run-time checks) unless BPFVM_LOAD_NO_VERIFY */
     uint32_t nr_slots;       /* worker slots of per-CPU maps; 0 = online CPUs */
     uint64_t map_mem_limit;  /* refuse objects whose maps would need more memory than this
                               * (estimated from the definitions); 0 = 1 GiB */

@@ -95,7 +95,10 @@ struct bpfvm_verify_opts {
 };
 
 /* Verify `cnt` instruction slots.  0 when the program is accepted; -EINVAL / -EACCES when it
- * is rejected (the reason is in errbuf and the log), -E2BIG when it is too complex, -ENOMEM.
+ * is rejected (the reason is in errbuf and the log), -E2BIG when it is too complex,
+ * -EOPNOTSUPP when it uses something bpfvm's verifier cannot check yet (map-in-map lookups,
+ * kfuncs, callx, variable stack offsets...: bpfvm_prog_load then runs it with run-time
+ * checks), -ENOMEM.
  * The instructions must already have passed bpfvm_prog_load's encoding checks or may be
  * anything: the verifier repeats the structural checks it relies on. */
 int bpfvm_verify(const struct bpfvm_insn *insns, size_t cnt, struct bpfvm_verify_opts *opts);

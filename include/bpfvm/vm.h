@@ -55,6 +55,15 @@ enum bpfvm_engine {
 #define BPFVM_LOAD_NO_JIT (1u << 1)  /* do not compile to native code (interpreter only) */
 #define BPFVM_LOAD_BLIND (1u << 2)   /* JIT constant blinding (like net.core.bpf_jit_harden):
                                         no immediate of the program appears in native code */
+#define BPFVM_LOAD_NO_VERIFY (1u << 3) /* a program with a type skips the verifier: it then
+                                          runs with run-time checks (BPFVM_LOAD_CHECKED) */
+#define BPFVM_LOAD_UNPRIV (1u << 4)  /* verify with the kernel's unprivileged rules */
+
+/* Programs with a type (prog_type below) are verified when loaded, like the kernel does:
+ * accepted ones run without run-time checks (unless BPFVM_LOAD_CHECKED asks for them anyway),
+ * rejected ones fail to load with the verifier's reason (-EACCES/-EINVAL/-E2BIG; the log goes
+ * to the vm's log callback), and ones using what the verifier cannot check yet run checked.
+ * Raw programs (no type) are never verified: BPFVM_LOAD_CHECKED decides. */
 
 struct bpfvm_map;
 

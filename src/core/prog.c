@@ -12,6 +12,7 @@
 #include "isa/isa.h"
 #include "maps/map.h"
 #include "progtype/progtype.h"
+#include "bpfvm/verifier.h"
 
 #define BPFVM_MAX_INSNS (1u << 20) /* Linux's BPF_COMPLEXITY_LIMIT_INSNS for privileged programs */
 
@@ -142,8 +143,57 @@ static int resolve_lddw(struct bpfvm_prog *p, const struct bpfvm_load_opts *o, c
     return 0;
 }
 
+static void verifier_log_to_vm(const char *text, void *user)
+{
+    const struct bpfvm_vm *vm = user;
+    if (vm->log_fn)
+        vm->log_fn(1, text, vm->log_user);
+}
+
+/* Verify a typed program (unless the caller opted out).  Fills access[] with the verifier's
+ * context accesses when it accepts; sets BPFVM_LOAD_CHECKED when it cannot decide. */
+static int verify_typed(struct bpfvm_prog *p, const struct bpfvm_load_opts *o, bool *access,
+                        bool *have_access, char *err, size_t errlen)
+{
+    if (p->flags & BPFVM_LOAD_NO_VERIFY) {
+        p->flags |= BPFVM_LOAD_CHECKED;
+        return 0;
+    }
+    struct bpfvm_verify_aux *aux = calloc(p->cnt, sizeof(*aux));
+    if (!aux)
+        return vm_errorf(err, errlen, ENOMEM, "out of memory");
+    char why[256] = "";
+    struct bpfvm_verify_opts vo = {
+        .sz = sizeof(vo), .prog_type = (uint32_t)p->type, .maps = o ? o->maps : NULL,
+        .map_cnt = o ? o->map_cnt : 0, .unpriv = (p->flags & BPFVM_LOAD_UNPRIV) != 0,
+        .log_level = p->vm->log_fn ? 1 : 0, .log_fn = p->vm->log_fn ? verifier_log_to_vm : NULL,
+        .log_user = p->vm, .aux = aux, .errbuf = why, .errbuf_len = sizeof(why),
+    };
+    int rc = bpfvm_verify(p->insns, p->cnt, &vo);
+    if (rc == -EOPNOTSUPP) { /* safe anyway: every access is checked at run time */
+        if (p->vm->log_fn) {
+            char msg[320];
+            snprintf(msg, sizeof(msg), "not verified (%s): the program runs with run-time checks", why);
+            p->vm->log_fn(1, msg, p->vm->log_user);
+        }
+        p->flags |= BPFVM_LOAD_CHECKED;
+        rc = 0;
+    } else if (rc) {
+        rc = vm_errorf(err, errlen, -rc, "verifier: %s", why[0] ? why : "program rejected");
+    } else {
+        p->verified = true;
+        p->zero_stack = (vo.out_flags & BPFVM_VERIFY_READS_UNINIT_STACK) != 0;
+        for (size_t i = 0; i < p->cnt; i++)
+            access[i] = (aux[i].flags & (BPFVM_VAUX_CTX_LOAD | BPFVM_VAUX_CTX_STORE)) != 0;
+        *have_access = true;
+    }
+    free(aux);
+    return rc;
+}
+
 /* Context accesses go to bpfvm's own layout of the type's context. */
-static int apply_progtype(struct bpfvm_prog *p, char *err, size_t errlen)
+static int apply_progtype(struct bpfvm_prog *p, const struct bpfvm_load_opts *o, char *err,
+                          size_t errlen)
 {
     const struct progtype *pt = progtype_get((enum bpfvm_prog_type)p->type);
     if (!pt) {
@@ -151,13 +201,14 @@ static int apply_progtype(struct bpfvm_prog *p, char *err, size_t errlen)
         return vm_errorf(err, errlen, ENOTSUP, "program type %s (%d) is not supported yet",
                          name ? name : "unknown", p->type);
     }
-    bool *access = calloc(p->cnt, sizeof(bool));
+    bool *access = calloc(p->cnt, sizeof(bool)), have_access = false;
     if (!access)
         return vm_errorf(err, errlen, ENOMEM, "out of memory");
-    int rc = progtype_find_ctx_accesses(p->insns, p->cnt, access);
-    if (rc)
+    int rc = verify_typed(p, o, access, &have_access, err, errlen);
+    /* without the verifier's annotations, a data-flow pass finds the context accesses */
+    if (!rc && !have_access && (rc = progtype_find_ctx_accesses(p->insns, p->cnt, access)))
         rc = vm_errorf(err, errlen, -rc, "out of memory");
-    else
+    if (!rc)
         rc = progtype_rewrite_ctx(pt, p->insns, p->cnt, access, err, errlen);
     free(access);
     return rc;
@@ -188,7 +239,7 @@ int bpfvm_prog_load(struct bpfvm_vm *vm, const struct bpfvm_insn *insns, size_t 
     p->type = opts ? opts->prog_type : 0;
     int rc = check_program(p, err, errlen);
     if (!rc && p->type)
-        rc = apply_progtype(p, err, errlen);
+        rc = apply_progtype(p, opts, err, errlen);
     if (!rc)
         rc = resolve_lddw(p, opts, err, errlen);
     if (!rc)
@@ -262,8 +313,8 @@ int bpfvm_prog_exec(const struct bpfvm_prog *prog, struct bpfvm_exec_opts *opts,
     _Alignas(16) uint8_t stack[EXEC_STACK_BYTES];
     struct bpfvm_exec st;
     exec_init(&st, prog, opts, stack);
-    if (st.checked)
-        memset(stack, 0, sizeof(stack)); /* unverified code may read before writing */
+    if (st.checked || prog->zero_stack)
+        memset(stack, 0, sizeof(stack)); /* code that may read before writing */
     int rc;
     while ((rc = exec_one(&st, retval)) == EXEC_TAIL) {
         /* bpf_tail_call: the next program starts afresh with r1 = the context */

@@ -39,6 +39,8 @@ struct bpfvm_prog {
     size_t cnt;
     unsigned flags;          /* BPFVM_LOAD_* */
     int type;                /* enum bpfvm_prog_type */
+    bool verified;           /* accepted by the verifier */
+    bool zero_stack;         /* verified, but reads stack it never wrote: zero it per run */
     uint64_t *lddw_value;       /* resolved 64-bit constant of each lddw (by pc) */
     struct bpfvm_map **maps;    /* maps referenced, each holding a reference */
     size_t map_cnt;

@@ -535,7 +535,7 @@ int bpfvm_object_load(struct bpfvm_object *obj, struct bpfvm_vm *vm,
             type = 0;
         }
         struct bpfvm_load_opts o = {
-            .sz = sizeof(o), .flags = (lo ? lo->flags : 0) | BPFVM_LOAD_CHECKED, .errbuf = msg,
+            .sz = sizeof(o), .flags = lo ? lo->flags : 0, .errbuf = msg,
             .errbuf_len = sizeof(msg), .maps = table, .map_cnt = obj->nmaps, .prog_type = type,
         };
         int r = bpfvm_prog_load(vm, p->insns, p->cnt, &o, &p->prog);

@@ -84,7 +84,7 @@ static int check_structure(struct venv *env)
         if (env->second_slot[t])
             return verifier_err(env, EINVAL, "jump into the middle of ldimm64 insn %d", t - 1);
         if (in->code == ISA_CALL && in->src_reg == BPF_PSEUDO_KFUNC_CALL)
-            return verifier_err(env, EINVAL, "insn %d: kernel function calls are not supported", i);
+            return verifier_err(env, EOPNOTSUPP, "insn %d: kernel function calls are not supported", i);
     }
     return 0;
 }

@@ -8,6 +8,7 @@
 
 #include "maps/map.h"
 #include "verifier/verifier.h"
+#include "helpers/helpers.h"
 
 #define BPF_FUNC_TAIL_CALL 12
 #define BPF_FUNC_PERF_EVENT_OUTPUT 25
@@ -43,7 +44,7 @@ static int map_func_compat(struct venv *env, const struct bpfvm_map *m, const st
     case BPFVM_MAP_TYPE_ARRAY_OF_MAPS:
     case BPFVM_MAP_TYPE_HASH_OF_MAPS:
         if (id == 1)
-            return verifier_err(env, EINVAL, "map-in-map lookups are not supported by bpfvm's verifier yet");
+            return verifier_err(env, EOPNOTSUPP, "map-in-map lookups are not supported by bpfvm's verifier yet");
         ok = id == 3 || id == 2;
         break;
     default:
@@ -177,7 +178,7 @@ static int check_arg(struct venv *env, const struct vhelper_proto *p, int arg, s
             return expect(env, regno, "fp");
         return 0;
     default:
-        return verifier_err(env, EINVAL, "helper %s#%u: argument %d type not supported", p->name, p->id, regno);
+        return verifier_err(env, EOPNOTSUPP, "helper %s#%u: argument %d type not supported", p->name, p->id, regno);
     }
 }
 
@@ -245,6 +246,8 @@ int verifier_check_helper_call(struct venv *env, int idx, const struct bpfvm_ins
     uint32_t id = (uint32_t)in->imm;
     const struct vhelper_proto *p = verifier_helper_proto(id);
     int rc;
+    if (!p && helper_proto_get(id)) /* a kernel helper this verifier's table lacks: undecided */
+        return verifier_err(env, EOPNOTSUPP, "helper #%u is not known to bpfvm's verifier yet", id);
     if (!p)
         return verifier_err(env, EINVAL, "invalid func unknown#%u", id);
     bool allowed = !p->needs_priv || env->priv;

@@ -49,7 +49,7 @@ int verifier_stack_access_ok(struct venv *env, const struct vreg *r, int64_t off
     if (!tnum_is_const(r->var_off)) {
         char tn[64];
         tnum_str(tn, sizeof(tn), r->var_off);
-        return verifier_err(env, EACCES, "variable stack access var_off=%s off=%d size=%d is not supported",
+        return verifier_err(env, EOPNOTSUPP, "variable stack access var_off=%s off=%d size=%d is not supported",
                             tn, (int)off, size);
     }
     if (off < -VERIFIER_STACK_SIZE || off + size > 0 || size <= 0)
@@ -142,7 +142,7 @@ static int stack_helper_range(struct venv *env, int regno, const struct vreg *pt
 {
     struct vframe *f = env->cur->frame[ptr->frameno];
     if (!tnum_is_const(ptr->var_off))
-        return verifier_err(env, EACCES, "R%d variable offset stack access is not supported for helpers", regno);
+        return verifier_err(env, EOPNOTSUPP, "R%d variable offset stack access is not supported for helpers", regno);
     if (off < -VERIFIER_STACK_SIZE || off + size > 0 || (size > 0 && off >= 0))
         return verifier_err(env, EACCES, "invalid indirect access to stack R%d off=%d size=%d", regno,
                             (int)off, size);
@@ -568,7 +568,7 @@ int verifier_check_lddw(struct venv *env, int idx, const struct bpfvm_insn *in)
         return 0;
     }
     default:
-        return verifier_err(env, EINVAL, "insn %d: lddw with pseudo source %d is not supported", idx,
+        return verifier_err(env, EOPNOTSUPP, "insn %d: lddw with pseudo source %d is not supported", idx,
                             in->src_reg);
     }
 }

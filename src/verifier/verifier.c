@@ -110,7 +110,7 @@ static int do_check(struct venv *env)
                     next = idx + 1 + (cls == BPF_JMP32 ? in->imm : in->off);
                 } else if (op == BPF_CALL) {
                     if (ISA_SRC(in->code) == BPF_X)
-                        rc = verifier_err(env, EINVAL, "insn %d: callx is not supported by the verifier", idx);
+                        rc = verifier_err(env, EOPNOTSUPP, "insn %d: callx is not supported by the verifier", idx);
                     else
                         rc = verifier_check_pseudo_call(env, idx, in, &next);
                 } else if (op == BPF_EXIT) {
@@ -163,7 +163,8 @@ int bpfvm_verify(const struct bpfvm_insn *insns, size_t cnt, struct bpfvm_verify
     opts->out_flags = 0;
     int rc;
     if (!env->ctx) {
-        rc = verifier_err(env, EINVAL, "unknown program type %u", opts->prog_type);
+        rc = verifier_err(env, EOPNOTSUPP, "program type %u is not known to bpfvm's verifier yet",
+                          opts->prog_type);
         goto out;
     }
     if (!cnt) {

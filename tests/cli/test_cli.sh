@@ -36,6 +36,16 @@ expect 2 "unknown program type" prog run $SRC/examples/drop_tcp22.s --type nosuc
 expect 2 "cannot open" prog run $T/missing.s
 expect 2 "unknown option" prog run $SRC/examples/drop_tcp22.s --bogus
 
+# the verifier: typed programs are verified when loaded; bpfvm verify reports in the kernel's words
+printf 'r2 = *(u32 *)(r1 + 76)\nr0 = *(u8 *)(r2 + 0)\nexit\n' > $T/unsafe.s
+expect 1 "invalid access to packet" prog run $T/unsafe.s --type tc --data-in $T/ssh.pkt
+expect 0 "retval: 0" prog run $T/unsafe.s --type tc --data-in $T/ssh.pkt --no-verify
+expect 1 "invalid access to packet, off=0 size=1" verify $T/unsafe.s --type tc
+expect 0 "" verify $SRC/examples/drop_tcp22.s --type tc
+printf 'r0 = *(u32 *)(r1 + 200)\nexit\n' > $T/badctx.s
+expect 1 "invalid bpf_context access off=200 size=4" verify $T/badctx.s --type xdp
+expect 1 "processed" verify $T/badctx.s --type xdp --log-level 2
+
 # assemble, disassemble, run the bytecode
 expect 0 "" asm $SRC/examples/drop_tcp22.s -o $T/p.bin
 expect 0 "if r5 != 5632 goto +2" disasm $T/p.bin
