@@ -87,8 +87,6 @@ static int prog_run(int argc, char **argv)
     }
     if (!path)
         return prog_run_usage();
-    if (engine == BPFVM_ENGINE_JIT)
-        return cli_error("--jit: the JIT is not available in this build");
 
     struct bpfvm_insn *insns = NULL;
     size_t cnt = 0, in_len = 0, cin_len = 0;

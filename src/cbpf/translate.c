@@ -24,6 +24,7 @@
 
 struct emit {
     bool lean;
+    uint32_t known_len; /* caplen proven >= this on every path to the current instruction */
     struct bpfvm_insn *v;
     size_t n, cap;
     int oom;
@@ -100,8 +101,10 @@ static void load_abs(struct emit *e, enum bpfvm_cbpf_flavor fl, int dst, uint32_
         ret_const(e, 0); /* no packet is that long */
         return;
     }
-    I(BPF_JMP | BPF_JGE | BPF_K, R_LEN, 0, 2, k + size);
-    ret_const(e, 0);
+    if (e->known_len < k + size) { /* else an earlier load on every path proved it */
+        I(BPF_JMP | BPF_JGE | BPF_K, R_LEN, 0, 2, k + size);
+        ret_const(e, 0);
+    }
     if (k <= 0x7fff) {
         I(BPF_LDX | BPF_MEM | ld_size(size), dst, R_PKT, (int)k, 0);
     } else {
@@ -187,6 +190,50 @@ static void alu(struct emit *e, enum bpfvm_cbpf_flavor fl, const struct bpfvm_cb
     }
 }
 
+/* For each instruction, the packet length every path to it has proven: a constant-offset load
+ * that succeeded proves caplen >= k + size (a failed one returned).  Classic programs only
+ * jump forward, so one pass in order sees every predecessor first.  All zero when the program
+ * loops (libpcap's protochain) or for seccomp (its data has a fixed size anyway). */
+static uint32_t *cbpf_known_lengths(const struct bpfvm_cbpf_insn *p, size_t cnt,
+                                    enum bpfvm_cbpf_flavor fl)
+{
+    uint32_t *known = calloc(cnt + 1, sizeof(uint32_t));
+    if (!known || fl == BPFVM_CBPF_SECCOMP || cbpf_has_backjump(p, cnt))
+        return known;
+    for (size_t i = 1; i <= cnt; i++)
+        known[i] = UINT32_MAX; /* not reached yet */
+    for (size_t pc = 0; pc < cnt; pc++) {
+        uint16_t c = p[pc].code;
+        uint32_t k = p[pc].k, out = known[pc];
+        bool abs_ld = (CBPF_CLASS(c) == CBPF_LD && CBPF_MODE(c) == CBPF_ABS) ||
+                      (CBPF_CLASS(c) == CBPF_LDX && CBPF_MODE(c) == CBPF_MSH);
+        if (abs_ld && (int32_t)k >= 0 && k <= 0x7fffffffu - 4) {
+            uint32_t size = CBPF_MODE(c) == CBPF_MSH ? 1 : size_of(c);
+            if (out < k + size)
+                out = k + size;
+        }
+        size_t succ[2];
+        int nsucc = 0;
+        if (CBPF_CLASS(c) == CBPF_RET) {
+            nsucc = 0;
+        } else if (CBPF_CLASS(c) == CBPF_JMP && CBPF_OP(c) == CBPF_JA) {
+            succ[nsucc++] = pc + 1 + k;
+        } else if (CBPF_CLASS(c) == CBPF_JMP) {
+            succ[nsucc++] = pc + 1 + p[pc].jt;
+            succ[nsucc++] = pc + 1 + p[pc].jf;
+        } else {
+            succ[nsucc++] = pc + 1;
+        }
+        for (int i = 0; i < nsucc; i++)
+            if (succ[i] <= cnt && known[succ[i]] > out)
+                known[succ[i]] = out;
+    }
+    for (size_t i = 0; i <= cnt; i++)
+        if (known[i] == UINT32_MAX)
+            known[i] = 0; /* unreachable: keep every check */
+    return known;
+}
+
 /* Whether the translation will call a helper: Linux ancillary loads, negative offsets, and
  * Linux indirect loads (which may go negative at run time). */
 static bool cbpf_needs_helpers(const struct bpfvm_cbpf_insn *p, size_t cnt,
@@ -215,10 +262,12 @@ int bpfvm_cbpf_translate(const struct bpfvm_cbpf_insn *p, size_t cnt,
     struct emit em = {0}, *e = &em;
     size_t *start = calloc(cnt + 1, sizeof(*start));
     struct fixup *fx = calloc(2 * cnt + 1, sizeof(*fx));
+    uint32_t *known = cbpf_known_lengths(p, cnt, fl);
     size_t nfx = 0;
-    if (!start || !fx) {
+    if (!start || !fx || !known) {
         free(start);
         free(fx);
+        free(known);
         cbpf_msg(msg, len, "out of memory");
         return -ENOMEM;
     }
@@ -244,6 +293,7 @@ int bpfvm_cbpf_translate(const struct bpfvm_cbpf_insn *p, size_t cnt,
         const struct bpfvm_cbpf_insn *in = &p[pc];
         uint16_t c = in->code;
         start[pc] = e->n;
+        e->known_len = known[pc];
         switch (CBPF_CLASS(c)) {
         case CBPF_LD:
         case CBPF_LDX: {
@@ -381,12 +431,14 @@ int bpfvm_cbpf_translate(const struct bpfvm_cbpf_insn *p, size_t cnt,
     }
     free(start);
     free(fx);
+    free(known);
     *out = e->v;
     *out_cnt = e->n;
     return 0;
 fail:
     free(start);
     free(fx);
+    free(known);
     free(e->v);
     return err;
 }

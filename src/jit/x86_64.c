@@ -1029,10 +1029,13 @@ static int find_functions(struct jctx *c, char *err, size_t errlen)
         if (c->is_entry[pc])
             f++;
         c->func_of[pc] = f;
-        /* anything that reaches the run state: calls, legacy packet loads, may_goto */
-        if (((cls == BPF_JMP || cls == BPF_JMP32) && (op == BPF_CALL || op == BPF_JCOND)) ||
+        /* anything that reaches the run state: calls (but inlined array lookups, decided
+         * below), legacy packet loads, may_goto */
+        if (((cls == BPF_JMP || cls == BPF_JMP32) && (op == BPF_JCOND || (op == BPF_CALL && in->code != ISA_CALL))) ||
             (cls == BPF_LD && in->code != ISA_LDDW))
             c->direct_ok = false;
+        if (in->code == ISA_LDDW) /* its second slot is part of it, not a packet load */
+            c->func_of[++pc] = f;
     }
     for (size_t pc = 0; pc < c->cnt; pc++) {
         const struct bpfvm_insn *in = &insns[pc];
@@ -1148,6 +1151,15 @@ int jit_compile(struct bpfvm_prog *prog, char *err, size_t errlen)
     }
     if ((rc = find_functions(&c, err, errlen)))
         goto out;
+    for (size_t pc = 0; pc < c.cnt && c.direct_ok; pc++) { /* only inlined calls stay direct */
+        const struct bpfvm_insn *in = &prog->insns[pc];
+        char *values;
+        size_t stride;
+        if (in->code == ISA_CALL && !(in->src_reg == 0 && in->imm == 1 && !c.checked &&
+                                      map_array_layout(r1_map_at(&c, pc), &values, &stride) &&
+                                      stride <= INT32_MAX)) /* emit_array_lookup's conditions */
+            c.direct_ok = false;
+    }
     choose_saved(&c);
     if ((rc = build(&c, &code->mem, &code->map_size, err, errlen)))
         goto out;

@@ -90,7 +90,8 @@ static void kdiff_report(struct bpfvm_vm *vm, const struct kdiff_opts *opt, stru
             kdiff_dump(stdout, p->body, p->body_cnt);
         return;
     }
-    size_t n = kdiff_minimise(vm, p->type, p->body, p->body_cnt, p->pkt, p->pkt_len, opt->engine);
+    /* the minimiser tries variants that may loop forever: the budgeted interpreter runs them */
+    size_t n = kdiff_minimise(vm, p->type, p->body, p->body_cnt, p->pkt, p->pkt_len, BPFVM_ENGINE_INTERP);
     struct kdiff_outcome *m = malloc(sizeof(*m));
     if (!m)
         return;

@@ -87,6 +87,22 @@ static void run_case(const char *text, struct bpfvm_map *map, bool expect_inline
             CHECKF(r[0] == r[1], "key %u: interp %llu jit %llu", keys[i], (unsigned long long)r[0],
                    (unsigned long long)r[1]);
     }
+    /* a program whose only call is an inlined lookup gets a direct entry, with the same results */
+    if (prog && expect_inline) {
+        bpfvm_direct_fn fn = bpfvm_prog_direct_entry(prog);
+        CHECK(fn != NULL);
+        uint32_t ctx = 5, ctx_out = 100;
+        uint64_t r0 = 0;
+        struct bpfvm_exec_opts ex = {.sz = sizeof(ex), .engine = BPFVM_ENGINE_JIT};
+        ex.args[0] = (uintptr_t)&ctx;
+        CHECK(bpfvm_prog_exec(prog, &ex, &r0) == 0);
+        if (fn) {
+            CHECK_EQ_U64(fn((uintptr_t)&ctx, 0, 0, 0, 0), r0 + 1); /* the value went up by one */
+            CHECK_EQ_U64(fn((uintptr_t)&ctx_out, 0, 0, 0, 0), 1000);
+        }
+    }
+    if (prog && !expect_inline)
+        CHECK(bpfvm_prog_direct_entry(prog) == NULL);
     /* with the std lookup replaced by a counting one, the JIT's inlined lookup never calls it */
     if (prog) {
         bpfvm_vm_set_helper(vm, 1, "counting_lookup", counting_lookup);
