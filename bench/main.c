@@ -14,6 +14,7 @@
 #include "nmaps.h"
 #include "report.h"
 #include "mem.h"
+#include "verify_time.h"
 
 static const struct bench_engine *const engines[] = {
     &engine_native, &engine_bpfvm_interp, &engine_bpfvm_checked, &engine_bpfvm_jit,
@@ -305,5 +306,6 @@ int main(int argc, char **argv)
             rep.cells[r][e] = &cells[r][e];
     report_text(&rep, stdout);
     bench_mem_report(stdout);
+    bench_verify_report(rows, nrows, stdout);
     return report_files(&rep) == 0 ? 0 : 1;
 }

@@ -201,6 +201,38 @@ static void report_load(const struct bench_report *r, FILE *out)
     }
 }
 
+/* The JIT against native code, the kernel's JIT and DPDK's JIT on the rows the JIT issue
+ * names: an ALU loop, a packet parser, a map counter. */
+static void report_jit_ratios(const struct bench_report *r, FILE *out)
+{
+    static const char *const rows[] = {"ALU loop 256x", "ALU unrolled 256x", "parse TCP pkt",
+                                       "array counter", "hash counter"};
+    int jit = report_engine(r, "bpfvm_jit"), nat = report_engine(r, "native");
+    int ker = report_engine(r, "kernel_jit"), dpj = report_engine(r, "dpdk_jit");
+    if (jit < 0 || nat < 0)
+        return;
+    fprintf(out, "\nbpfvm JIT ratios (same run; < 1 means the JIT is faster):\n");
+    for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+        int row = report_row(r, rows[i]);
+        if (row < 0)
+            continue;
+        const struct bench_cell *j = r->cells[row][jit];
+        if (j->state != CELL_OK || j->median <= 0)
+            continue;
+        fprintf(out, "  %-20s", rows[i]);
+        int others[3] = {nat, ker, dpj};
+        const char *names[3] = {"native", "kernel", "dpdk-jit"};
+        for (int k = 0; k < 3; k++) {
+            const struct bench_cell *c = others[k] >= 0 ? r->cells[row][others[k]] : NULL;
+            if (c && c->state == CELL_OK && c->median > 0)
+                fprintf(out, "  JIT/%s %.2f", names[k], j->median / c->median);
+            else
+                fprintf(out, "  JIT/%s n/a", names[k]);
+        }
+        fputc('\n', out);
+    }
+}
+
 static void report_pps(const struct bench_report *r, FILE *out)
 {
     int row = report_row(r, "parse TCP pkt");
@@ -230,6 +262,7 @@ void report_text(const struct bench_report *r, FILE *out)
     report_notes(r, out);
     report_kernel(r, out);
     report_insn_speed(r, out);
+    report_jit_ratios(r, out);
     report_load(r, out);
     report_pps(r, out);
 }
