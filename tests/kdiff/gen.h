@@ -45,8 +45,7 @@ size_t kdiff_assemble(enum kdiff_ptype type, int for_kernel, const struct bpfvm_
 /* A tiny splitmix64 generator (also used by the harness for seeds). */
 uint64_t kdiff_mix64(uint64_t *state);
 
-/* Print one instruction / a whole program in kernel-style text. */
-int kdiff_disasm_insn(const struct bpfvm_insn *in, size_t avail, char *buf, size_t len);
+/* Print a whole program in kernel-style text (bpfvm's disassembler). */
 void kdiff_dump(FILE *f, const struct bpfvm_insn *insns, size_t cnt);
 
 #endif
