@@ -4,7 +4,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "bpfvm/object.h"
 #include "cli.h"
+#include "cmd_object.h"
 
 static int syntax_arg(const char *s, enum bpfvm_syntax *out)
 {
@@ -113,6 +115,57 @@ static struct native_line *objdump_lines(const void *code, size_t size, size_t *
 }
 
 /* The JIT dump: each BPF instruction followed by the native code made from it. */
+/* The JIT dump of a loaded program: each instruction (as loaded, context accesses rewritten)
+ * followed by the native code made from it. */
+static int dump_jited(const struct bpfvm_prog *prog, enum bpfvm_syntax syntax)
+{
+    const char *why = NULL;
+    if (!bpfvm_prog_jited(prog, &why)) {
+        fprintf(stderr, "bpfvm: not JIT-compiled: %s\n", why ? why : "no JIT for this CPU");
+        return CLI_FAIL;
+    }
+    const struct bpfvm_insn *insns = bpfvm_prog_insns(prog);
+    size_t cnt = bpfvm_prog_insn_cnt(prog), size, nlines = 0, li = 0;
+    const uint32_t *off;
+    const uint8_t *code = bpfvm_prog_jited_code(prog, &size, &off);
+    struct native_line *lines = objdump_lines(code, size, &nlines);
+    printf("; %zu BPF instructions -> %zu bytes of x86-64%s%s\n", cnt, size,
+           bpfvm_prog_verified(prog) ? " (verified)" : "",
+           bpfvm_prog_checked(prog) ? " (checked)" : "");
+    if (li < nlines && lines[li].off < off[0])
+        printf("; prologue\n");
+    for (; li < nlines && lines[li].off < off[0]; li++)
+        printf("      %5x:  %s\n", lines[li].off, lines[li].text);
+    for (size_t pc = 0; pc <= cnt; pc++) {
+        uint32_t end = pc < cnt ? off[pc + 1] : (uint32_t)size;
+        if (pc < cnt) {
+            char text[160];
+            int n = bpfvm_disasm_insn(&insns[pc], cnt - pc, syntax, text, sizeof(text));
+            printf("%4zu: %s\n", pc, text);
+            if (n == 2)
+                end = pc + 2 <= cnt ? off[pc + 2] : (uint32_t)size;
+        } else {
+            printf("; fall-through guard and stubs\n");
+        }
+        uint32_t start = pc < cnt ? off[pc] : off[cnt];
+        for (; li < nlines && lines[li].off < end; li++)
+            if (lines[li].off >= start)
+                printf("      %5x:  %s\n", lines[li].off, lines[li].text);
+        if (!lines) { /* no objdump: raw bytes */
+            printf("      ");
+            for (uint32_t i = start; i < end; i++)
+                printf("%02x ", code[i]);
+            printf("\n");
+        }
+        if (pc < cnt && insns[pc].code == 0x18)
+            pc++;
+    }
+    for (size_t i = 0; i < nlines; i++)
+        free(lines[i].text);
+    free(lines);
+    return CLI_OK;
+}
+
 static int disasm_jited(const struct bpfvm_insn *insns, size_t cnt, enum bpfvm_syntax syntax,
                         unsigned flags)
 {
@@ -120,55 +173,39 @@ static int disasm_jited(const struct bpfvm_insn *insns, size_t cnt, enum bpfvm_s
     struct bpfvm_vm *vm = cli_new_vm(false);
     struct bpfvm_prog *prog = NULL;
     struct bpfvm_load_opts lo = {.sz = sizeof(lo), .flags = flags, .errbuf = err, .errbuf_len = sizeof(err)};
-    int rc = CLI_OK;
-    const char *why = NULL;
+    int rc;
     if (bpfvm_prog_load(vm, insns, cnt, &lo, &prog)) {
         rc = CLI_FAIL;
         fprintf(stderr, "bpfvm: %s\n", err);
-    } else if (!bpfvm_prog_jited(prog, &why)) {
-        rc = CLI_FAIL;
-        fprintf(stderr, "bpfvm: not JIT-compiled: %s\n", why ? why : "no JIT for this CPU");
     } else {
-        size_t size, nlines = 0, li = 0;
-        const uint32_t *off;
-        const uint8_t *code = bpfvm_prog_jited_code(prog, &size, &off);
-        struct native_line *lines = objdump_lines(code, size, &nlines);
-        printf("; %zu BPF instructions -> %zu bytes of x86-64%s\n", cnt, size,
-               (flags & BPFVM_LOAD_CHECKED) ? " (checked)" : "");
-        if (li < nlines && lines[li].off < off[0])
-            printf("; prologue\n");
-        for (; li < nlines && lines[li].off < off[0]; li++)
-            printf("      %5x:  %s\n", lines[li].off, lines[li].text);
-        for (size_t pc = 0; pc <= cnt; pc++) {
-            uint32_t end = pc < cnt ? off[pc + 1] : (uint32_t)size;
-            if (pc < cnt) {
-                char text[160];
-                int n = bpfvm_disasm_insn(&insns[pc], cnt - pc, syntax, text, sizeof(text));
-                printf("%4zu: %s\n", pc, text);
-                if (n == 2) {
-                    end = pc + 2 <= cnt ? off[pc + 2] : (uint32_t)size;
-                }
-            } else {
-                printf("; fall-through guard and stubs\n");
-            }
-            uint32_t start = pc < cnt ? off[pc] : off[cnt];
-            for (; li < nlines && lines[li].off < end; li++)
-                if (lines[li].off >= start)
-                    printf("      %5x:  %s\n", lines[li].off, lines[li].text);
-            if (!lines) { /* no objdump: raw bytes */
-                printf("      ");
-                for (uint32_t i = start; i < end; i++)
-                    printf("%02x ", code[i]);
-                printf("\n");
-            }
-            if (pc < cnt && insns[pc].code == 0x18)
-                pc++;
-        }
-        for (size_t i = 0; i < nlines; i++)
-            free(lines[i].text);
-        free(lines);
+        rc = dump_jited(prog, syntax);
     }
     bpfvm_prog_free(prog);
+    bpfvm_vm_free(vm);
+    return rc;
+}
+
+/* An object's program, loaded the way `prog run` loads it (its type, maps, verification). */
+static int disasm_jited_object(const char *spec, enum bpfvm_syntax syntax, unsigned flags)
+{
+    struct bpfvm_object *obj = NULL;
+    struct bpfvm_program *p = NULL;
+    struct bpfvm_vm *vm = NULL;
+    char err[512] = "";
+    int rc = CLI_USAGE;
+    if (cli_open_object_program(spec, &obj, &p))
+        return rc;
+    for (struct bpfvm_program *q = NULL; (q = bpfvm_object_next_program(obj, q));)
+        bpfvm_program_set_autoload(q, q == p);
+    struct bpfvm_object_load_opts lo = {.sz = sizeof(lo), .flags = flags & ~BPFVM_LOAD_CHECKED,
+                                        .errbuf = err, .errbuf_len = sizeof(err)};
+    if (!(vm = cli_new_vm(false)) || bpfvm_object_load(obj, vm, &lo)) {
+        fprintf(stderr, "bpfvm: %s\n", err[0] ? err : "out of memory");
+        rc = CLI_FAIL;
+    } else {
+        rc = dump_jited(bpfvm_program_prog(p), syntax);
+    }
+    bpfvm_object_close(obj);
     bpfvm_vm_free(vm);
     return rc;
 }
@@ -205,6 +242,8 @@ int cmd_disasm(int argc, char **argv)
     }
     if (syntax == BPFVM_SYNTAX_AUTO)
         syntax = BPFVM_SYNTAX_LLVM;
+    if (jited && cmd_object_is_elf(in))
+        return disasm_jited_object(in, syntax, flags);
     struct bpfvm_insn *insns = NULL;
     size_t cnt = 0;
     int rc = cli_read_program(in, BPFVM_SYNTAX_AUTO, &insns, &cnt);

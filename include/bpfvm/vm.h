@@ -93,6 +93,9 @@ void bpfvm_prog_free(struct bpfvm_prog *prog);
 
 size_t bpfvm_prog_insn_cnt(const struct bpfvm_prog *prog);
 int bpfvm_prog_type(const struct bpfvm_prog *prog);
+/* Whether the verifier accepted the program, and whether it runs with run-time checks. */
+bool bpfvm_prog_verified(const struct bpfvm_prog *prog);
+bool bpfvm_prog_checked(const struct bpfvm_prog *prog);
 
 /* Whether the program has native code; when not, *why (if given) says why. */
 bool bpfvm_prog_jited(const struct bpfvm_prog *prog, const char **why);

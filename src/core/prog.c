@@ -277,6 +277,11 @@ void bpfvm_prog_free(struct bpfvm_prog *prog)
 
 size_t bpfvm_prog_insn_cnt(const struct bpfvm_prog *prog) { return prog ? prog->cnt : 0; }
 int bpfvm_prog_type(const struct bpfvm_prog *prog) { return prog ? prog->type : 0; }
+bool bpfvm_prog_verified(const struct bpfvm_prog *prog) { return prog && prog->verified; }
+bool bpfvm_prog_checked(const struct bpfvm_prog *prog)
+{
+    return prog && (prog->flags & BPFVM_LOAD_CHECKED);
+}
 const struct bpfvm_insn *bpfvm_prog_insns(const struct bpfvm_prog *prog)
 {
     return prog ? prog->insns : NULL;
