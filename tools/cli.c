@@ -180,3 +180,18 @@ void cli_print_hex(FILE *f, const uint8_t *data, size_t len)
     for (size_t i = 0; i < len; i++)
         fprintf(f, "%02x", data[i]);
 }
+
+void cli_print_json_string(const char *s)
+{
+    putchar('"');
+    for (; s && *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c == '"' || c == '\\')
+            printf("\\%c", c);
+        else if (c < 0x20)
+            printf("\\u%04x", c);
+        else
+            putchar(c);
+    }
+    putchar('"');
+}

@@ -35,6 +35,9 @@ int cli_open_object_program(const char *spec, struct bpfvm_object **obj,
 /* Parse an unsigned number (decimal or 0x hex); false when it is not one. */
 bool cli_parse_u64(const char *s, uint64_t *out);
 
+/* Print a JSON string literal (quotes and escapes included). */
+void cli_print_json_string(const char *s);
+
 /* Print bytes as lowercase hex (no separators). */
 void cli_print_hex(FILE *f, const uint8_t *data, size_t len);
 
@@ -44,6 +47,24 @@ void cli_print_hex(FILE *f, const uint8_t *data, size_t len);
 struct bpfvm_vm *cli_new_vm(bool echo_trace);
 /* The trace file: <pin dir>/trace_pipe. */
 const char *cli_trace_path(void);
+
+/* `prog run` (tools/cmd_run.c): its options, and the run + report once a program is loaded. */
+struct cli_run_args {
+    const char *target; /* PROG or OBJ[:name] */
+    const char *data_in, *data_out, *ctx_in, *ctx_out;
+    uint64_t repeat, budget;
+    enum bpfvm_engine engine;
+    enum bpfvm_syntax syntax;
+    int type;           /* --type (raw programs only) */
+    bool type_given, json, no_verify;
+};
+int cli_run_usage(void);
+/* 0, or CLI_USAGE after printing why (argv[0] is "run"). */
+int cli_parse_run_args(int argc, char **argv, struct cli_run_args *a);
+/* Test-run prog with the inputs a names, write the outputs, print the report (name: the
+ * program's name in messages and JSON, or NULL).  CLI_OK, CLI_FAIL or CLI_USAGE. */
+int cli_run_and_print(const struct bpfvm_prog *prog, const char *name, const char *path,
+                      const struct cli_run_args *a);
 
 /* Subcommands: argv[0] is the subcommand's own name. */
 int cmd_prog(int argc, char **argv);

@@ -64,20 +64,6 @@ static struct bpfvm_object *open_object(const char *path, bool quiet)
     return obj;
 }
 
-static void json_str(const char *s)
-{
-    putchar('"');
-    for (; *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (c == '"' || c == '\\')
-            printf("\\%c", c);
-        else if (c < 0x20)
-            printf("\\u%04x", c);
-        else
-            putchar(c);
-    }
-    putchar('"');
-}
 
 /* ---- prog list ---- */
 
@@ -109,11 +95,11 @@ int cmd_prog_list(int argc, char **argv)
     for (struct bpfvm_program *p = NULL; (p = bpfvm_object_next_program(obj, p));) {
         if (json) {
             printf("%s{\"name\":", p == bpfvm_object_next_program(obj, NULL) ? "" : ",");
-            json_str(bpfvm_program_name(p));
+            cli_print_json_string(bpfvm_program_name(p));
             printf(",\"section\":");
-            json_str(bpfvm_program_section_name(p));
+            cli_print_json_string(bpfvm_program_section_name(p));
             printf(",\"type\":");
-            json_str(bpfvm_program_type_name(p));
+            cli_print_json_string(bpfvm_program_type_name(p));
             printf(",\"type_id\":%u,\"insns\":%zu}", bpfvm_program_type(p), bpfvm_program_insn_cnt(p));
         } else {
             printf("%-24s %-24s %-16s %6zu\n", bpfvm_program_name(p), bpfvm_program_section_name(p),
@@ -129,18 +115,6 @@ int cmd_prog_list(int argc, char **argv)
 }
 
 /* ---- prog run ---- */
-
-static int prog_run_usage(void)
-{
-    fprintf(stderr,
-            "usage: bpfvm prog run OBJ[:name] [--data-in FILE] [--data-out FILE] [--ctx-in FILE]\n"
-            "                      [--ctx-out FILE] [--repeat N] [--interp|--jit] [--max-insns N] [--json]\n"
-            "  name is a function or section name (not needed when the object has one program).\n"
-            "  Socket filter, tc (classifier/action), cgroup_skb and xdp programs get the kernel's\n"
-            "  test-run context built around the data; programs of other types run as raw code:\n"
-            "  r1 = the data, r2 = its length.\n");
-    return CLI_USAGE;
-}
 
 /* Load the object; when another program cannot be loaded, load the chosen one alone. */
 static int load_for(struct bpfvm_object *obj, struct bpfvm_program *chosen, struct bpfvm_vm *vm,
@@ -164,128 +138,36 @@ static int load_for(struct bpfvm_object *obj, struct bpfvm_program *chosen, stru
 
 int cmd_prog_run_object(int argc, char **argv)
 {
-    const char *spec = NULL, *data_in = NULL, *data_out = NULL, *ctx_in = NULL, *ctx_out = NULL;
-    uint64_t repeat = 1, budget = 0;
-    unsigned load_flags = 0;
-    bool json = false;
-    enum bpfvm_engine engine = BPFVM_ENGINE_DEFAULT;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        bool has_val = i + 1 < argc;
-        if (!strcmp(a, "--data-in") && has_val)
-            data_in = argv[++i];
-        else if (!strcmp(a, "--data-out") && has_val)
-            data_out = argv[++i];
-        else if (!strcmp(a, "--ctx-in") && has_val)
-            ctx_in = argv[++i];
-        else if (!strcmp(a, "--ctx-out") && has_val)
-            ctx_out = argv[++i];
-        else if (!strcmp(a, "--repeat") && has_val) {
-            if (!cli_parse_u64(argv[++i], &repeat) || repeat == 0 || repeat > UINT32_MAX)
-                return cli_error("--repeat needs a count from 1 to %u, not '%s'", UINT32_MAX, argv[i]);
-        } else if (!strcmp(a, "--max-insns") && has_val) {
-            if (!cli_parse_u64(argv[++i], &budget))
-                return cli_error("--max-insns needs a count, not '%s'", argv[i]);
-        } else if (!strcmp(a, "--interp"))
-            engine = BPFVM_ENGINE_INTERP;
-        else if (!strcmp(a, "--jit"))
-            engine = BPFVM_ENGINE_JIT;
-        else if (!strcmp(a, "--no-verify"))
-            load_flags |= BPFVM_LOAD_NO_VERIFY;
-        else if (!strcmp(a, "--json"))
-            json = true;
-        else if (!strcmp(a, "-h") || !strcmp(a, "--help"))
-            return prog_run_usage();
-        else if (a[0] == '-' && a[1])
-            return cli_error("prog run: unknown option '%s'", a), prog_run_usage();
-        else if (!spec)
-            spec = a;
-        else
-            return cli_error("prog run: unexpected argument '%s'", a);
-    }
-    if (!spec)
-        return prog_run_usage();
-
+    struct cli_run_args a;
+    int rc = cli_parse_run_args(argc, argv, &a);
+    if (rc)
+        return rc;
+    if (a.type_given)
+        return cli_error("prog run: --type is for raw programs; an object's section gives the type");
     const char *name;
-    char *path = split_spec(spec, &name);
+    char *path = split_spec(a.target, &name);
     struct bpfvm_object *obj = path ? open_object(path, true) : NULL;
     struct bpfvm_vm *vm = NULL;
-    uint8_t *in = NULL, *ctx = NULL, *out = NULL, *cout = NULL;
-    size_t in_len = 0, ctx_len = 0;
-    int rc = CLI_USAGE;
     char err[512] = "";
     struct bpfvm_program *p = NULL;
+    rc = CLI_USAGE;
     if (!obj)
         goto done;
     if (bpfvm_object_select_program(obj, name, &p, err, sizeof(err))) {
         fprintf(stderr, "bpfvm: %s\n", err);
         goto done;
     }
-    if ((data_in && !(in = cli_read_file(data_in, &in_len))) ||
-        (ctx_in && !(ctx = cli_read_file(ctx_in, &ctx_len))))
-        goto done;
-    if (in_len > UINT32_MAX || ctx_len > UINT32_MAX) {
-        cli_error("input larger than 4 GiB");
-        goto done;
-    }
     if (!(vm = cli_new_vm(false)))
         goto done;
-    if (load_for(obj, p, vm, load_flags)) {
+    if (load_for(obj, p, vm, a.no_verify ? BPFVM_LOAD_NO_VERIFY : 0)) {
         rc = CLI_FAIL;
         goto done;
     }
-    /* room for programs that grow the packet (xdp/tc adjust helpers) */
-    size_t out_cap = in_len + 4096, cout_cap = ctx_len + 256;
-    out = malloc(out_cap);
-    cout = malloc(cout_cap);
-    if (!out || !cout) {
-        cli_error("out of memory");
-        goto done;
-    }
-    struct bpfvm_program_test_run_opts t = {
-        .sz = sizeof(t), .data_in = in, .data_size_in = (uint32_t)in_len, .data_out = out,
-        .data_size_out = (uint32_t)out_cap, .ctx_in = ctx, .ctx_size_in = (uint32_t)ctx_len,
-        .ctx_out = ctx_out ? cout : NULL, .ctx_size_out = ctx_out ? (uint32_t)cout_cap : 0,
-        .repeat = (uint32_t)repeat, .engine = engine, .insn_budget = budget, .errbuf = err,
-        .errbuf_len = sizeof(err),
-    };
-    if (bpfvm_program_test_run(p, &t)) {
-        fprintf(stderr, "bpfvm: %s: %s: %s\n", path, bpfvm_program_name(p), err);
-        rc = CLI_FAIL;
-        goto done;
-    }
-    size_t out_len = t.data_size_out < out_cap ? t.data_size_out : out_cap;
-    size_t cout_len = t.ctx_size_out < cout_cap ? t.ctx_size_out : cout_cap;
-    if ((data_out && cli_write_file(data_out, out, out_len)) ||
-        (ctx_out && cli_write_file(ctx_out, cout, cout_len)))
-        goto done;
-    if (json) {
-        printf("{\"program\":");
-        json_str(bpfvm_program_name(p));
-        printf(",\"retval\":%llu,\"duration_ns\":%llu,\"repeat\":%llu,\"data_out\":\"",
-               (unsigned long long)t.retval, (unsigned long long)t.duration,
-               (unsigned long long)repeat);
-        cli_print_hex(stdout, out, out_len);
-        printf("\"");
-        if (ctx_out) {
-            printf(",\"ctx_out\":\"");
-            cli_print_hex(stdout, cout, cout_len);
-            printf("\"");
-        }
-        printf("}\n");
-    } else {
-        printf("retval: %llu (0x%llx)\nduration: %llu ns\n", (unsigned long long)t.retval,
-               (unsigned long long)t.retval, (unsigned long long)t.duration);
-    }
-    rc = CLI_OK;
+    rc = cli_run_and_print(bpfvm_program_prog(p), bpfvm_program_name(p), path, &a);
 done:
     bpfvm_object_close(obj);
     bpfvm_vm_free(vm);
     free(path);
-    free(in);
-    free(ctx);
-    free(out);
-    free(cout);
     return rc;
 }
 
@@ -312,13 +194,13 @@ static void map_header(const struct bpfvm_object_map *m, bool json)
 {
     if (json) {
         printf("{\"name\":");
-        json_str(bpfvm_object_map_name(m));
+        cli_print_json_string(bpfvm_object_map_name(m));
         printf(",\"type\":\"%s\",\"key_size\":%u,\"value_size\":%u,\"max_entries\":%u,\"flags\":%u,"
                "\"section\":",
                bpfvm_map_type_name(bpfvm_object_map_type(m)), bpfvm_object_map_key_size(m),
                bpfvm_object_map_value_size(m), bpfvm_object_map_max_entries(m),
                bpfvm_object_map_flags(m));
-        json_str(bpfvm_object_map_section(m));
+        cli_print_json_string(bpfvm_object_map_section(m));
         printf(",\"def\":\"%s\",\"pinning\":%u", bpfvm_object_map_def_kind(m), bpfvm_object_map_pinning(m));
     } else {
         printf("%s: %s  key %uB  value %uB  max_entries %u  flags 0x%x  (%s, %s)\n",
@@ -380,7 +262,7 @@ static int map_dump_one(const struct bpfvm_object_map *om, bool json)
         for (uint32_t i = 0; bpfvm_object_map_var(om, i, &vn, &off, &sz); i++) {
             if (json) {
                 printf("%s{\"name\":", i ? "," : "");
-                json_str(vn);
+                cli_print_json_string(vn);
                 printf(",\"offset\":%u,\"size\":%u,\"value\":[", off, sz);
                 print_bytes(cur + off, sz, true);
                 printf("]}");
