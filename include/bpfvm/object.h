@@ -112,28 +112,9 @@ struct bpfvm_prog *bpfvm_program_prog(const struct bpfvm_program *p);
  * kernel lets a test run set; the context comes back in ctx_out).  Programs of other types
  * are loaded as raw code: r1 = the data copy, r2 = its length (bpfvm_object_load logs this).
  * data_out / ctx_out receive up to data_size_out / ctx_size_out bytes, which are then set to
- * the full lengths.  duration is the mean ns per run. */
-struct bpfvm_program_test_run_opts {
-    size_t sz;
-    const void *data_in;
-    void *data_out;
-    uint32_t data_size_in;
-    uint32_t data_size_out;
-    const void *ctx_in;
-    void *ctx_out;
-    uint32_t ctx_size_in;
-    uint32_t ctx_size_out;
-    uint32_t repeat;         /* 0 or 1 = one run */
-    enum bpfvm_engine engine;
-    uint64_t insn_budget;
-    /* outputs */
-    uint64_t retval;         /* full 64-bit r0 */
-    uint64_t duration;       /* mean ns per run */
-    long fault_pc;
-    char *errbuf;
-    size_t errbuf_len;
-};
-int bpfvm_program_test_run(const struct bpfvm_program *p, struct bpfvm_program_test_run_opts *opts);
+ * the full lengths.  duration is the mean ns per run.  The options are vm.h's
+ * struct bpfvm_test_run_opts. */
+int bpfvm_program_test_run(const struct bpfvm_program *p, struct bpfvm_test_run_opts *opts);
 
 /* ---- maps ---- */
 

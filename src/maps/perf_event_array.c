@@ -4,10 +4,9 @@
  * like libbpf's perf_buffer.  A full ring drops the sample (-ENOSPC) and counts it lost.
  * Rings are freed only with the map, so a producer racing a reader's close stays safe. */
 #include "maps/map.h"
+#include "maps/waitq.h"
 
-#include <pthread.h>
 #include <stdlib.h>
-#include <time.h>
 
 struct perf_ring {
     map_lock_t lock;
@@ -24,9 +23,7 @@ struct perf_array {
     struct perf_ring *all;  /* every ring ever attached (free at map free) */
     map_lock_t reader_lock;
     struct bpfvm_perf_buffer *reader;
-    atomic_int waiters;
-    pthread_mutex_t wait_mu;
-    pthread_cond_t wait_cv;
+    struct map_waitq wq;
 };
 
 struct bpfvm_perf_buffer {
@@ -63,12 +60,7 @@ static int pea_alloc(const struct map_attr *a, struct bpfvm_map **out)
         free(pa);
         return -ENOMEM;
     }
-    pthread_condattr_t ca;
-    pthread_condattr_init(&ca);
-    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-    pthread_mutex_init(&pa->wait_mu, NULL);
-    pthread_cond_init(&pa->wait_cv, &ca);
-    pthread_condattr_destroy(&ca);
+    map_waitq_init(&pa->wq);
     map_init_common(&pa->map, a, &map_perf_event_array_ops);
     *out = &pa->map;
     return 0;
@@ -85,8 +77,7 @@ static void pea_free(struct bpfvm_map *map)
     }
     if (pa->reader)
         pa->reader->pa = NULL;
-    pthread_mutex_destroy(&pa->wait_mu);
-    pthread_cond_destroy(&pa->wait_cv);
+    map_waitq_destroy(&pa->wq);
     free(pa->rings);
     free(pa);
 }
@@ -151,12 +142,7 @@ long map_perf_event_output2(struct bpfvm_map *map, uint64_t flags, unsigned slot
     ring_write(r, head + 8 + size, zeros, rec - 8 - size);
     atomic_store_explicit(&r->head, head + rec, memory_order_release);
     map_unlock(&r->lock);
-    atomic_thread_fence(memory_order_seq_cst);
-    if (atomic_load_explicit(&pa->waiters, memory_order_relaxed) > 0) {
-        pthread_mutex_lock(&pa->wait_mu);
-        pthread_cond_broadcast(&pa->wait_cv);
-        pthread_mutex_unlock(&pa->wait_mu);
-    }
+    map_waitq_wake(&pa->wq);
     return 0;
 }
 
@@ -250,8 +236,9 @@ int bpfvm_perf_buffer_consume(struct bpfvm_perf_buffer *pb)
     return cnt;
 }
 
-static bool pea_ready(struct perf_array *pa)
+static bool pea_ready(void *arg)
 {
+    struct perf_array *pa = arg;
     for (uint32_t i = 0; i < pa->map.max_entries; i++) {
         struct perf_ring *r = atomic_load_explicit(&pa->rings[i], memory_order_acquire);
         if (r && (atomic_load(&r->head) != atomic_load(&r->tail) || atomic_load(&r->lost)))
@@ -268,27 +255,7 @@ int bpfvm_perf_buffer_poll(struct bpfvm_perf_buffer *pb, int timeout_ms)
     int n = bpfvm_perf_buffer_consume(pb);
     if (n != 0 || timeout_ms == 0)
         return n;
-    struct timespec dl;
-    clock_gettime(CLOCK_MONOTONIC, &dl);
-    if (timeout_ms > 0) {
-        dl.tv_sec += timeout_ms / 1000;
-        dl.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
-        if (dl.tv_nsec >= 1000000000L) {
-            dl.tv_sec++;
-            dl.tv_nsec -= 1000000000L;
-        }
-    }
-    pthread_mutex_lock(&pa->wait_mu);
-    atomic_fetch_add(&pa->waiters, 1);
-    atomic_thread_fence(memory_order_seq_cst);
-    while (!pea_ready(pa)) {
-        int err = timeout_ms < 0 ? pthread_cond_wait(&pa->wait_cv, &pa->wait_mu)
-                                 : pthread_cond_timedwait(&pa->wait_cv, &pa->wait_mu, &dl);
-        if (err)
-            break;
-    }
-    atomic_fetch_sub(&pa->waiters, 1);
-    pthread_mutex_unlock(&pa->wait_mu);
+    map_waitq_wait(&pa->wq, timeout_ms, pea_ready, pa);
     return bpfvm_perf_buffer_consume(pb);
 }
 

@@ -6,11 +6,11 @@
  * committed records in order (libbpf's ring_buffer__consume/poll contract). */
 #define _GNU_SOURCE
 #include "maps/map.h"
+#include "maps/waitq.h"
 
 #include <pthread.h>
 #include <stdlib.h>
 #include <sys/mman.h>
-#include <time.h>
 #include <unistd.h>
 
 #define RB_BUSY (1u << 31)
@@ -31,9 +31,7 @@ struct ringbuf {
     char *data;
     _Alignas(64) _Atomic uint64_t consumer_pos;
     _Alignas(64) _Atomic uint64_t producer_pos;
-    _Alignas(64) atomic_int waiters;
-    pthread_mutex_t wait_mu;
-    pthread_cond_t wait_cv;
+    _Alignas(64) struct map_waitq wq;
     pthread_mutex_t consumer_mu;
 };
 
@@ -54,8 +52,7 @@ static void rb_free(struct bpfvm_map *map)
     struct ringbuf *rb = (struct ringbuf *)map;
     if (rb->base)
         munmap(rb->base, rb->map_len);
-    pthread_mutex_destroy(&rb->wait_mu);
-    pthread_cond_destroy(&rb->wait_cv);
+    map_waitq_destroy(&rb->wq);
     pthread_mutex_destroy(&rb->consumer_mu);
     free(rb);
 }
@@ -65,12 +62,7 @@ static int rb_alloc(const struct map_attr *a, struct bpfvm_map **out)
     struct ringbuf *rb = calloc(1, sizeof(*rb));
     if (!rb)
         return -ENOMEM;
-    pthread_condattr_t ca;
-    pthread_condattr_init(&ca);
-    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-    pthread_mutex_init(&rb->wait_mu, NULL);
-    pthread_cond_init(&rb->wait_cv, &ca);
-    pthread_condattr_destroy(&ca);
+    map_waitq_init(&rb->wq);
     pthread_mutex_init(&rb->consumer_mu, NULL);
     map_init_common(&rb->map, a, &map_ringbuf_ops);
     size_t size = a->max_entries;
@@ -150,12 +142,7 @@ static void rb_commit(void *sample, uint64_t flags, bool discard)
     atomic_store_explicit(&hdr->len, newlen, memory_order_release);
     if (flags & BPFVM_RB_NO_WAKEUP)
         return;
-    atomic_thread_fence(memory_order_seq_cst);
-    if (atomic_load_explicit(&rb->waiters, memory_order_relaxed) > 0) {
-        pthread_mutex_lock(&rb->wait_mu);
-        pthread_cond_broadcast(&rb->wait_cv);
-        pthread_mutex_unlock(&rb->wait_mu);
-    }
+    map_waitq_wake(&rb->wq);
 }
 
 void map_ringbuf_submit(void *sample, uint64_t flags) { rb_commit(sample, flags, false); }
@@ -236,8 +223,9 @@ out:
     return ret;
 }
 
-static bool rb_ready(struct ringbuf *rb)
+static bool rb_ready(void *arg)
 {
+    struct ringbuf *rb = arg;
     uint64_t cons = atomic_load(&rb->consumer_pos), prod = atomic_load(&rb->producer_pos);
     if (cons >= prod)
         return false;
@@ -254,27 +242,7 @@ int bpfvm_ringbuf_poll(struct bpfvm_map *map, int timeout_ms, bpfvm_ringbuf_samp
     int n = bpfvm_ringbuf_consume(map, fn, ctx);
     if (n != 0 || timeout_ms == 0)
         return n;
-    struct timespec dl;
-    clock_gettime(CLOCK_MONOTONIC, &dl);
-    if (timeout_ms > 0) {
-        dl.tv_sec += timeout_ms / 1000;
-        dl.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
-        if (dl.tv_nsec >= 1000000000L) {
-            dl.tv_sec++;
-            dl.tv_nsec -= 1000000000L;
-        }
-    }
-    pthread_mutex_lock(&rb->wait_mu);
-    atomic_fetch_add(&rb->waiters, 1);
-    atomic_thread_fence(memory_order_seq_cst);
-    while (!rb_ready(rb)) {
-        int err = timeout_ms < 0 ? pthread_cond_wait(&rb->wait_cv, &rb->wait_mu)
-                                 : pthread_cond_timedwait(&rb->wait_cv, &rb->wait_mu, &dl);
-        if (err)
-            break;
-    }
-    atomic_fetch_sub(&rb->waiters, 1);
-    pthread_mutex_unlock(&rb->wait_mu);
+    map_waitq_wait(&rb->wq, timeout_ms, rb_ready, rb);
     return bpfvm_ringbuf_consume(map, fn, ctx);
 }
 

@@ -115,7 +115,7 @@ static int kv_run(struct kc_obj *o, const char *prog, const void *in, uint32_t i
         snprintf(err, errlen, "no program %s", prog);
         return -ENOENT;
     }
-    struct bpfvm_program_test_run_opts t = {
+    struct bpfvm_test_run_opts t = {
         .sz = sizeof(t), .data_in = in, .data_size_in = in_len, .data_out = out,
         .data_size_out = *out_len, .repeat = 1, .errbuf = err, .errbuf_len = errlen};
     int rc = bpfvm_program_test_run(p, &t);

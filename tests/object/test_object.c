@@ -51,7 +51,7 @@ static int load(struct bpfvm_object *obj, struct bpfvm_vm *vm)
 /* Raw convention: r1 = data, r2 = length. */
 static uint64_t run_data(struct bpfvm_program *p, const void *data, uint32_t len)
 {
-    struct bpfvm_program_test_run_opts t = {.sz = sizeof(t), .data_in = data, .data_size_in = len,
+    struct bpfvm_test_run_opts t = {.sz = sizeof(t), .data_in = data, .data_size_in = len,
                                             .errbuf = errbuf, .errbuf_len = sizeof(errbuf)};
     int rc = bpfvm_program_test_run(p, &t);
     CHECKF(rc == 0, "run %s: %d %s", bpfvm_program_name(p), rc, errbuf);
@@ -276,7 +276,7 @@ static void test_calls(void)
         CHECK_EQ_U64(run_data(b, pkt, 64), 49 + 5);
         CHECK_EQ_U64(run_data(b, pkt, 64), 49 + 10);
         /* the same through the JIT, where there is one */
-        struct bpfvm_program_test_run_opts t = {.sz = sizeof(t), .data_in = pkt, .data_size_in = 64,
+        struct bpfvm_test_run_opts t = {.sz = sizeof(t), .data_in = pkt, .data_size_in = 64,
                                                 .engine = BPFVM_ENGINE_INTERP};
         CHECK(bpfvm_program_test_run(b, &t) == 0 && t.retval == 49 + 15);
     }
@@ -397,7 +397,7 @@ static void test_autoload(void)
     if (load(obj, vm) == 0) {
         CHECK(bpfvm_program_prog(a) == NULL && bpfvm_program_prog(b) != NULL);
         CHECK(bpfvm_program_set_autoload(a, true) == -EBUSY);
-        struct bpfvm_program_test_run_opts t = {.sz = sizeof(t)};
+        struct bpfvm_test_run_opts t = {.sz = sizeof(t)};
         CHECK(bpfvm_program_test_run(a, &t) == -ENOENT);
     }
     CHECK(bpfvm_object_load(obj, vm, NULL) == -EBUSY);
