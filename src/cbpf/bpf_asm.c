@@ -8,6 +8,7 @@
 #include <string.h>
 #include "cbpf/cbpf_int.h"
 #include "cbpf/parse_int.h"
+#include "core/grow.h"
 
 #define NAME_MAX_LEN 64
 
@@ -34,19 +35,6 @@ struct asm_state {
     size_t msg_len;
     int line;
 };
-
-static int grow(void **p, size_t *cap, size_t n, size_t elem)
-{
-    if (n < *cap)
-        return 0;
-    size_t c = *cap ? *cap * 2 : 64;
-    void *q = realloc(*p, c * elem);
-    if (!q)
-        return -ENOMEM;
-    *p = q;
-    *cap = c;
-    return 0;
-}
 
 static int fail(struct asm_state *st, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static int fail(struct asm_state *st, const char *fmt, ...)
@@ -206,7 +194,7 @@ static void squeeze(char *s)
 
 static int add_insn(struct asm_state *st, uint16_t code, uint8_t jt, uint8_t jf, uint32_t k)
 {
-    if (grow((void **)&st->v, &st->cap, st->n, sizeof(*st->v)))
+    if (core_grow((void **)&st->v, &st->cap, st->n, sizeof(*st->v), 64))
         return -ENOMEM;
     st->v[st->n++] = (struct bpfvm_cbpf_insn){code, jt, jf, k};
     return 0;
@@ -216,7 +204,7 @@ static int add_pending(struct asm_state *st, int which, const char *name)
 {
     if (strlen(name) >= NAME_MAX_LEN || !*name)
         return fail(st, "bad jump target '%s'", name);
-    if (grow((void **)&st->pend, &st->cappend, st->npend, sizeof(*st->pend)))
+    if (core_grow((void **)&st->pend, &st->cappend, st->npend, sizeof(*st->pend), 64))
         return -ENOMEM;
     struct pending *p = &st->pend[st->npend++];
     p->pc = st->n;
@@ -516,7 +504,7 @@ int cbpf_parse_asm(const char *text, int image, struct bpfvm_cbpf_insn **out, si
                     err = fail(&st, "label '%s' defined twice", s);
                     goto out;
                 }
-            if (grow((void **)&st.labels, &st.caplabels, st.nlabels, sizeof(*st.labels))) {
+            if (core_grow((void **)&st.labels, &st.caplabels, st.nlabels, sizeof(*st.labels), 64)) {
                 err = -ENOMEM;
                 goto out;
             }

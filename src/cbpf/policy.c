@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "cbpf/cbpf_int.h"
+#include "core/grow.h"
 
 #define SD_NR   0
 #define SD_ARCH 4
@@ -38,15 +39,9 @@ struct pol {
 
 static void emit(struct pol *p, uint16_t code, uint32_t k)
 {
-    if (p->n == p->cap) {
-        size_t cap = p->cap ? p->cap * 2 : 64;
-        void *v = realloc(p->v, cap * sizeof(*p->v));
-        if (!v) {
-            p->oom = 1;
-            return;
-        }
-        p->v = v;
-        p->cap = cap;
+    if (core_grow((void **)&p->v, &p->cap, p->n, sizeof(*p->v), 64)) {
+        p->oom = 1;
+        return;
     }
     p->v[p->n++] = (struct bpfvm_cbpf_insn){code, 0, 0, k};
 }
@@ -81,15 +76,9 @@ static void jcc(struct pol *p, uint16_t op, uint32_t k, int lt, int lf)
         int l = w == 1 ? lt : lf;
         if (l < 0 || p->oom)
             continue;
-        if (p->nfx == p->capfx) {
-            size_t cap = p->capfx ? p->capfx * 2 : 64;
-            void *v = realloc(p->fx, cap * sizeof(*p->fx));
-            if (!v) {
-                p->oom = 1;
-                return;
-            }
-            p->fx = v;
-            p->capfx = cap;
+        if (core_grow((void **)&p->fx, &p->capfx, p->nfx, sizeof(*p->fx), 64)) {
+            p->oom = 1;
+            return;
         }
         p->fx[p->nfx].at = p->n - 1;
         p->fx[p->nfx].which = w;

@@ -7,6 +7,7 @@
 #include <string.h>
 #include "cbpf/cbpf_int.h"
 #include "isa/isa.h"
+#include "core/grow.h"
 
 /* Register assignment.  Programs that call no helper (libpcap and seccomp programs, Linux ones
  * without ancillary or negative-offset loads) keep everything in caller-saved registers, where
@@ -37,15 +38,9 @@ struct fixup {
 
 static void put(struct emit *e, struct bpfvm_insn in)
 {
-    if (e->n == e->cap) {
-        size_t cap = e->cap ? e->cap * 2 : 256;
-        struct bpfvm_insn *v = realloc(e->v, cap * sizeof(*v));
-        if (!v) {
-            e->oom = 1;
-            return;
-        }
-        e->v = v;
-        e->cap = cap;
+    if (core_grow((void **)&e->v, &e->cap, e->n, sizeof(*e->v), 256)) {
+        e->oom = 1;
+        return;
     }
     e->v[e->n++] = in;
 }

@@ -3,6 +3,7 @@
  * host must keep a program alive while a map holds it) and program ids come from a small
  * table filled the first time a program is stored. */
 #include "helpers/helpers.h"
+#include "core/grow.h"
 
 #include <pthread.h>
 #include <stdlib.h>
@@ -51,14 +52,8 @@ static uint32_t prog_id_of(const void *prog, bool assign)
         }
     if (!assign)
         goto out;
-    if (prog_ids_cnt == prog_ids_cap) {
-        size_t cap = prog_ids_cap ? prog_ids_cap * 2 : 16;
-        struct prog_id *n = realloc(prog_ids, cap * sizeof(*n));
-        if (!n)
-            goto out;
-        prog_ids = n;
-        prog_ids_cap = cap;
-    }
+    if (core_grow((void **)&prog_ids, &prog_ids_cap, prog_ids_cnt, sizeof(*prog_ids), 16))
+        goto out;
     id = prog_next_id++;
     prog_ids[prog_ids_cnt++] = (struct prog_id){prog, id};
 out:

@@ -28,6 +28,7 @@
 #include "bpfvm/asm.h"
 #include "isa/isa.h"
 #include "isa/opnames.h"
+#include "core/grow.h"
 
 #define ASM_MAX_TOKENS 64
 
@@ -252,14 +253,8 @@ static int asm_tokenize(struct asm_state *st, const char *p, const char *end)
 
 static int asm_emit(struct asm_state *st, struct bpfvm_insn in)
 {
-    if (st->n == st->cap) {
-        size_t ncap = st->cap ? st->cap * 2 : 64;
-        struct bpfvm_insn *p = realloc(st->insns, ncap * sizeof(*p));
-        if (!p)
-            return asm_fail(st, "out of memory");
-        st->insns = p;
-        st->cap = ncap;
-    }
+    if (core_grow((void **)&st->insns, &st->cap, st->n, sizeof(*st->insns), 64))
+        return asm_fail(st, "out of memory");
     if (in.code == ISA_EXIT && st->first_exit < 0)
         st->first_exit = (long)st->n;
     st->insns[st->n++] = in;
@@ -278,14 +273,8 @@ static char *asm_strndup(const char *s, size_t len)
 
 static int asm_add_label(struct asm_state *st, const struct asm_tok *t)
 {
-    if (st->nlabels == st->labcap) {
-        size_t ncap = st->labcap ? st->labcap * 2 : 16;
-        struct asm_label *p = realloc(st->labels, ncap * sizeof(*p));
-        if (!p)
-            return asm_fail(st, "out of memory");
-        st->labels = p;
-        st->labcap = ncap;
-    }
+    if (core_grow((void **)&st->labels, &st->labcap, st->nlabels, sizeof(*st->labels), 16))
+        return asm_fail(st, "out of memory");
     char *name = asm_strndup(t->s, t->len);
     if (!name)
         return asm_fail(st, "out of memory");
@@ -296,14 +285,8 @@ static int asm_add_label(struct asm_state *st, const struct asm_tok *t)
 /* Record that the instruction about to be emitted (slot st->n) refers to label t. */
 static int asm_add_fixup(struct asm_state *st, const struct asm_tok *t, int in_imm)
 {
-    if (st->nfix == st->fixcap) {
-        size_t ncap = st->fixcap ? st->fixcap * 2 : 16;
-        struct asm_fixup *p = realloc(st->fixups, ncap * sizeof(*p));
-        if (!p)
-            return asm_fail(st, "out of memory");
-        st->fixups = p;
-        st->fixcap = ncap;
-    }
+    if (core_grow((void **)&st->fixups, &st->fixcap, st->nfix, sizeof(*st->fixups), 16))
+        return asm_fail(st, "out of memory");
     char *name = asm_strndup(t->s, t->len);
     if (!name)
         return asm_fail(st, "out of memory");

@@ -3,6 +3,7 @@
  * permission and flag rules, batch operations, freezing, and value copies that respect a
  * bpf_spin_lock inside the value. */
 #include "maps/map.h"
+#include "core/grow.h"
 
 #include <sched.h>
 #include <stdarg.h>
@@ -306,16 +307,10 @@ int map_retire_obj(struct bpfvm_map *map, void *obj)
         return 0;
     int err = 0;
     map_lock(&map->retired_lock);
-    if (map->retired_cnt == map->retired_cap) {
-        size_t cap = map->retired_cap ? map->retired_cap * 2 : 8;
-        void **n = realloc(map->retired, cap * sizeof(*n));
-        if (!n) {
-            err = -ENOMEM;
-            goto out;
-        }
-        map->retired = n;
-        map->retired_cap = cap;
-    }
+    err = core_grow((void **)&map->retired, &map->retired_cap, map->retired_cnt,
+                    sizeof(*map->retired), 8);
+    if (err)
+        goto out;
     map->retired[map->retired_cnt++] = obj;
 out:
     map_unlock(&map->retired_lock);

@@ -14,6 +14,7 @@
  * pointer is the same everywhere, the table behind it is each process's own. */
 #define _GNU_SOURCE
 #include "maps/map.h"
+#include "core/grow.h"
 
 #include <dirent.h>
 #include <stdarg.h>
@@ -480,15 +481,7 @@ static void pin_collect(const char *dir, int depth, struct pin_ranges *rs)
         struct pin_hdr h;
         if (pread(fd, &h, sizeof(h), 0) == (ssize_t)sizeof(h) && !memcmp(h.magic, PIN_MAGIC, 8) &&
             h.base && h.len) {
-            if (rs->n == rs->cap) {
-                size_t cap = rs->cap ? rs->cap * 2 : 16;
-                struct pin_range *n = realloc(rs->r, cap * sizeof(*n));
-                if (n) {
-                    rs->r = n;
-                    rs->cap = cap;
-                }
-            }
-            if (rs->n < rs->cap)
+            if (!core_grow((void **)&rs->r, &rs->cap, rs->n, sizeof(*rs->r), 16))
                 rs->r[rs->n++] = (struct pin_range){h.base, h.base + h.len};
         }
         close(fd);
