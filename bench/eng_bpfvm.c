@@ -18,6 +18,9 @@
 #pragma weak bpfvm_prog_load
 #pragma weak bpfvm_prog_free
 #pragma weak bpfvm_prog_exec
+#pragma weak bpfvm_runner_new
+#pragma weak bpfvm_runner_exec
+#pragma weak bpfvm_runner_free
 #pragma weak bpfvm_cbpf_load
 #pragma weak bpfvm_cbpf_prog_run
 #pragma weak bpfvm_cbpf_prog_free
@@ -29,6 +32,7 @@ struct bpfvm_cell {
     struct bpfvm_exec_opts opts;
     struct bpfvm_cbpf_prog *cprog; /* classic rows: libpcap's program translated by bpfvm */
     bpfvm_direct_fn direct;        /* JIT programs that need no run state: called directly */
+    struct bpfvm_runner *runner;   /* the others: a prepared run (when the library has it) */
 };
 
 static int bpfvm_eng_init(char *why, size_t len)
@@ -45,6 +49,8 @@ static void bpfvm_eng_release(void *h)
     struct bpfvm_cell *c = h;
     if (!c)
         return;
+    if (c->runner)
+        bpfvm_runner_free(c->runner);
     if (c->prog)
         bpfvm_prog_free(c->prog);
     if (c->cprog)
@@ -168,9 +174,16 @@ static int bpfvm_load_row(const struct bench_row *row, enum bpfvm_engine engine,
         return ENGINE_FAIL;
     }
     /* the JIT column calls programs that need no run state through their direct entry, the
-     * way DPDK's JIT column calls rte_bpf_get_jit's function */
+     * way DPDK's JIT column calls rte_bpf_get_jit's function, and the others (helper calls)
+     * through a prepared run, as an embedder's hot loop would */
     if (engine == BPFVM_ENGINE_JIT)
         c->direct = bpfvm_prog_direct_entry(c->prog);
+    if (engine == BPFVM_ENGINE_JIT && !c->direct && bpfvm_runner_new &&
+        (rc = bpfvm_runner_new(c->prog, &c->opts, &c->runner))) {
+        snprintf(why, len, "runner: %s", strerror(-rc));
+        bpfvm_eng_release(c);
+        return ENGINE_FAIL;
+    }
     *out = c;
     return 0;
 }
@@ -221,6 +234,12 @@ static int bpfvm_eng_run(void *h, const struct bench_row *row, uint64_t n, uint6
             r = c->direct(a[0], a[1], a[2], a[3], a[4]);
         *r0 = r;
         return 0;
+    }
+    if (c->runner) {
+        for (uint64_t i = 0; i < n; i++)
+            bad |= bpfvm_runner_exec(c->runner, &r);
+        *r0 = r;
+        return bad ? -EIO : 0;
     }
     for (uint64_t i = 0; i < n; i++)
         bad |= bpfvm_prog_exec(c->prog, &c->opts, &r);

@@ -83,8 +83,22 @@ static int cmp_double(const void *a, const void *b)
 static void usage(void)
 {
     fprintf(stderr, "usage: bpfvm-bench [--reps N] [--target-ms MS] [--out DIR] [--clock cpu|wall]\n"
-                    "                   [--quick]\n");
+                    "                   [--quick] [--rows NAME,NAME...]\n"
+                    "  --rows: only the rows whose name contains one of the words (any case)\n");
     exit(2);
+}
+
+/* Whether row `name` is selected by --rows (comma-separated words, case-insensitive). */
+static int row_selected(const char *name, const char *words)
+{
+    if (!words)
+        return 1;
+    char buf[256];
+    snprintf(buf, sizeof(buf), "%s", words);
+    for (char *save = NULL, *w = strtok_r(buf, ",", &save); w; w = strtok_r(NULL, ",", &save))
+        if (*w && strcasestr(name, w))
+            return 1;
+    return 0;
 }
 
 static void pin_cpu(struct bench_meta *m)
@@ -131,6 +145,7 @@ int main(int argc, char **argv)
 {
     struct bench_meta meta = {.reps = 15, .target_ms = 10, .cpu = -1, .out_dir = "bench/out",
                              .clock = "thread CPU time"};
+    const char *only = NULL;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--reps") && i + 1 < argc)
             meta.reps = atoi(argv[++i]);
@@ -144,7 +159,9 @@ int main(int argc, char **argv)
                 bench_clock = CLOCK_MONOTONIC, meta.clock = "wall (CLOCK_MONOTONIC)";
             else if (strcmp(argv[i], "cpu"))
                 usage();
-        } else if (!strcmp(argv[i], "--quick"))
+        } else if (!strcmp(argv[i], "--rows") && i + 1 < argc)
+            only = argv[++i];
+        else if (!strcmp(argv[i], "--quick"))
             meta.reps = 3, meta.target_ms = 2;
         else
             usage();
@@ -164,11 +181,19 @@ int main(int argc, char **argv)
         fprintf(stderr, "bpfvm-bench: out of memory building the maps\n");
         return 1;
     }
-    const struct bench_row *rows;
-    size_t nrows = bench_rows_init(&rows);
+    const struct bench_row *all_rows;
+    size_t nall = bench_rows_init(&all_rows), nrows = 0;
+    static struct bench_row rows[MAX_ROWS];
     static struct bench_cell cells[MAX_ROWS][MAX_ENGINES];
-    if (nrows > MAX_ROWS || NENG > MAX_ENGINES)
+    if (nall > MAX_ROWS || NENG > MAX_ENGINES)
         return 1;
+    for (size_t r = 0; r < nall; r++)
+        if (row_selected(all_rows[r].name, only))
+            rows[nrows++] = all_rows[r];
+    if (!nrows) {
+        fprintf(stderr, "bpfvm-bench: no row matches --rows %s\n", only);
+        return 2;
+    }
 
     /* engines present on this machine? */
     char missing[MAX_ENGINES][128];

@@ -134,6 +134,7 @@ int cmd_verify(int argc, char **argv)
         }
         if (type == BPFVM_PROG_TYPE_UNSPEC)
             type = (int)bpfvm_program_type(p);
+        vo.license = bpfvm_object_license(obj);
         /* the object's map table, in order (lddw map references index it); owned by obj */
         nowned = nmaps = 0;
         for (struct bpfvm_object_map *m = NULL; (m = bpfvm_object_next_map(obj, m)) && nmaps < VERIFY_MAX_MAPS;)

@@ -35,7 +35,9 @@ struct bpfvm_ctx_field {
     uint8_t kind;        /* enum bpfvm_ctx_kind: what a load of the whole field gives */
     bool readable;
     bool writable;       /* stores of exactly `size` bytes */
-    bool narrow;         /* loads of 1/2/4 bytes inside a scalar field are allowed */
+    bool narrow;         /* aligned narrower loads inside a scalar field are allowed; a
+                            narrow scalar field of more than 8 bytes is a buffer (cb[]):
+                            aligned loads and stores of up to 8 bytes anywhere inside */
 };
 
 /* The context a program type gets in r1 and the rules that come with the type. */
@@ -92,6 +94,9 @@ struct bpfvm_verify_opts {
     uint32_t stack_depth;              /* deepest combined stack of a call chain */
     uint64_t time_ns;
     uint32_t out_flags;                /* BPFVM_VERIFY_* */
+    /* input, added later: the program's license ("GPL", "Dual BSD/GPL", ...); GPL-only
+     * helpers need a GPL-compatible one.  NULL: not checked. */
+    const char *license;
 };
 
 /* Verify `cnt` instruction slots.  0 when the program is accepted; -EINVAL / -EACCES when it

@@ -81,6 +81,9 @@ struct bpfvm_load_opts {
     /* The program type (enum bpfvm_prog_type, <bpfvm/progtype.h>): its context layout, what
      * it may access, how test runs build the context.  0 = none (raw bytecode). */
     int prog_type;
+    /* The license ("GPL", "Dual BSD/GPL", ... as in an object's "license" section): the
+     * verifier refuses GPL-only helpers without a GPL-compatible one.  NULL: not checked. */
+    const char *license;
 };
 
 /* Check and pre-decode `cnt` instruction slots.  The instructions are copied.  Rejects unknown
@@ -143,6 +146,20 @@ struct bpfvm_exec_opts {
  * access (checked mode), -ETIME when the budget ran out, -EINVAL for a call that cannot be
  * made (callx to an unknown helper), -E2BIG for too deep calls. */
 int bpfvm_prog_exec(const struct bpfvm_prog *prog, struct bpfvm_exec_opts *opts, uint64_t *retval);
+
+/* A prepared run, for hot loops of embedders: the run state and BPF stack of bpfvm_prog_exec
+ * set up once for many runs of `prog` with `opts`.  bpfvm_runner_exec reads `opts` on every
+ * run as bpfvm_prog_exec does (args, mem, ctx, pkt, user, slot, engine, insn_budget; change
+ * them between runs as you like), fills its outputs and gives the same results.  A program
+ * that is JIT-compiled and not checked runs with no per-run setup, including programs that
+ * call helpers, tail-call or use callbacks (bpfvm_prog_direct_entry takes only programs that
+ * call nothing); others run as bpfvm_prog_exec runs them.  One thread at a time per runner;
+ * `prog` and `opts` must outlive it.  new: 0, -EINVAL or -ENOMEM. */
+struct bpfvm_runner;
+int bpfvm_runner_new(const struct bpfvm_prog *prog, struct bpfvm_exec_opts *opts,
+                     struct bpfvm_runner **out);
+int bpfvm_runner_exec(struct bpfvm_runner *runner, uint64_t *retval);
+void bpfvm_runner_free(struct bpfvm_runner *runner);
 
 /* For helpers: the run's user pointer, and a checked-mode test that [addr, addr+size) is
  * memory the program may read (write=false) or write.  Returns true when allowed or when the

@@ -110,6 +110,12 @@ static inline void exec_init(struct bpfvm_exec *st, const struct bpfvm_prog *pro
     st->ngrants = 0;
 }
 
+/* Run st->prog once on the engine st->opts asks for: 0, -errno, or EXEC_TAIL. */
+int exec_one(struct bpfvm_exec *st, uint64_t *retval);
+/* After an engine returned rc: continue with the programs tail calls asked for, end the run
+ * (st->at_end) and report opts->fault_pc.  Returns the run's outcome (0 or -errno). */
+int exec_finish(struct bpfvm_exec *st, int rc, uint64_t *retval);
+
 /* Call the BPF function at func_ptr (address of its first slot in prog->insns) from a
  * helper, on the frame below the helper's caller.  0, or -errno (then the run stops). */
 int exec_call_function(struct bpfvm_exec *ex, uint64_t func_ptr, uint64_t r1, uint64_t r2,

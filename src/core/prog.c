@@ -168,6 +168,7 @@ static int verify_typed(struct bpfvm_prog *p, const struct bpfvm_load_opts *o, b
         .map_cnt = o ? o->map_cnt : 0, .unpriv = (p->flags & BPFVM_LOAD_UNPRIV) != 0,
         .log_level = p->vm->log_fn ? 1 : 0, .log_fn = p->vm->log_fn ? verifier_log_to_vm : NULL,
         .log_user = p->vm, .aux = aux, .errbuf = why, .errbuf_len = sizeof(why),
+        .license = o && o->sz >= sizeof(*o) ? o->license : NULL,
     };
     int rc = bpfvm_verify(p->insns, p->cnt, &vo);
     if (rc == -EOPNOTSUPP) { /* safe anyway: every access is checked at run time */
@@ -288,7 +289,7 @@ const struct bpfvm_insn *bpfvm_prog_insns(const struct bpfvm_prog *prog)
 }
 
 /* One program on the engine the run asked for. */
-static int exec_one(struct bpfvm_exec *st, uint64_t *retval)
+int exec_one(struct bpfvm_exec *st, uint64_t *retval)
 {
     const struct bpfvm_prog *prog = st->prog;
     struct bpfvm_exec_opts *opts = st->opts;
@@ -311,6 +312,26 @@ static int exec_one(struct bpfvm_exec *st, uint64_t *retval)
     }
 }
 
+int exec_finish(struct bpfvm_exec *st, int rc, uint64_t *retval)
+{
+    while (rc == EXEC_TAIL) {
+        /* bpf_tail_call: the next program starts afresh with r1 = the context */
+        st->prog = st->tail_next;
+        st->tail_next = NULL;
+        st->args[0] = st->tail_ctx;
+        st->checked = (st->prog->flags & BPFVM_LOAD_CHECKED) != 0;
+        st->jit_depth = 0;
+        st->jit_pkt_oob = 0;
+        st->entry_pc = 0;
+        st->entry_fp = st->stack_hi;
+        rc = exec_one(st, retval);
+    }
+    if (st->at_end)
+        st->at_end(st);
+    st->opts->fault_pc = rc ? st->fault_pc : -1;
+    return rc;
+}
+
 int bpfvm_prog_exec(const struct bpfvm_prog *prog, struct bpfvm_exec_opts *opts, uint64_t *retval)
 {
     if (!prog || !opts || !retval)
@@ -320,22 +341,7 @@ int bpfvm_prog_exec(const struct bpfvm_prog *prog, struct bpfvm_exec_opts *opts,
     exec_init(&st, prog, opts, stack);
     if (st.checked || prog->zero_stack)
         memset(stack, 0, sizeof(stack)); /* code that may read before writing */
-    int rc;
-    while ((rc = exec_one(&st, retval)) == EXEC_TAIL) {
-        /* bpf_tail_call: the next program starts afresh with r1 = the context */
-        st.prog = st.tail_next;
-        st.tail_next = NULL;
-        st.args[0] = st.tail_ctx;
-        st.checked = (st.prog->flags & BPFVM_LOAD_CHECKED) != 0;
-        st.jit_depth = 0;
-        st.jit_pkt_oob = 0;
-        st.entry_pc = 0;
-        st.entry_fp = st.stack_hi;
-    }
-    if (st.at_end)
-        st.at_end(&st);
-    opts->fault_pc = rc ? st.fault_pc : -1;
-    return rc;
+    return exec_finish(&st, exec_one(&st, retval), retval);
 }
 
 bool bpfvm_prog_jited(const struct bpfvm_prog *prog, const char **why)

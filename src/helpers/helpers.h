@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "bpfvm/helpers.h"
+#include "bpfvm/progtype.h"
 #include "bpfvm/vm.h"
 #include "core/exec.h"
 #include "maps/map.h"
@@ -66,6 +67,10 @@ enum helper_callback {
 #define HELPER_F_PKT_ACCESS (1u << 1)  /* pointer arguments may point into the packet */
 #define HELPER_F_CHANGES_PKT (1u << 2) /* may change packet data (invalidates packet pointers) */
 #define HELPER_F_ACQUIRE (1u << 3)     /* the result is a reference that must be released */
+/* Privilege the kernel asks of the loader (measured on 6.18 by loading a call to each helper
+ * with capabilities dropped): none, CAP_BPF, or CAP_BPF + CAP_PERFMON. */
+#define HELPER_F_CAP_BPF (1u << 4)
+#define HELPER_F_CAP_PERFMON (1u << 5)
 
 #define HELPER_MAPT(t) (1ull << (t))
 
@@ -78,8 +83,17 @@ struct helper_proto {
     uint16_t arg[5];          /* enum helper_arg | HELPER_ARG_* modifiers */
     uint32_t arg_size[5];     /* for HELPER_ARG_PTR_TO_FIXED_SIZE_MEM */
     uint64_t map_types;       /* map types the CONST_MAP_PTR argument accepts (HELPER_MAPT) */
+    uint64_t prog_types;      /* program types that may call it (HELPER_PROGT); 0: every type */
     uint32_t flags;           /* HELPER_F_* */
 };
+
+#define HELPER_PROGT(t) (1ull << (t))
+/* Whether a program of `type` may call the helper (kernel numbering; UNSPEC, bpfvm's raw
+ * programs, may call every helper). */
+static inline bool helper_allowed_in(const struct helper_proto *p, uint32_t type)
+{
+    return !p->prog_types || !type || (type < 64 && ((p->prog_types >> type) & 1));
+}
 
 /* The prototype of helper `id`, NULL when bpfvm does not implement it. */
 const struct helper_proto *helper_proto_get(uint32_t id);
@@ -149,6 +163,20 @@ HELPER_DECL(helper_strncmp);
 /* spin_lock.c */
 HELPER_DECL(helper_spin_lock);
 HELPER_DECL(helper_spin_unlock);
+/* packet_xdp.c */
+HELPER_DECL(helper_xdp_adjust_head);
+HELPER_DECL(helper_xdp_adjust_meta);
+HELPER_DECL(helper_xdp_adjust_tail);
+HELPER_DECL(helper_xdp_load_bytes);
+HELPER_DECL(helper_xdp_store_bytes);
+HELPER_DECL(helper_redirect);
+/* packet_skb.c */
+HELPER_DECL(helper_skb_load_bytes);
+HELPER_DECL(helper_skb_load_bytes_relative);
+HELPER_DECL(helper_skb_store_bytes);
+HELPER_DECL(helper_l3_csum_replace);
+HELPER_DECL(helper_l4_csum_replace);
+HELPER_DECL(helper_skb_pull_data);
 
 /* ---------------------------------------------------------------- checked-mode checks */
 

@@ -35,6 +35,16 @@ void jit_free(struct jit_code *code);
 struct bpfvm_exec;
 int jit_run(struct bpfvm_exec *st, uint64_t *r0);
 
+/* The native entry jit_run calls: r1-r5, then the run state; returns the raw r0, which
+ * jit_result turns into the run's outcome (0 and *r0, -errno, or EXEC_TAIL). */
+typedef uint64_t (*jit_entry_fn)(uint64_t, uint64_t, uint64_t, uint64_t, uint64_t,
+                                 struct bpfvm_exec *);
+static inline jit_entry_fn jit_entry(const struct jit_code *code)
+{
+    return (jit_entry_fn)code->mem;
+}
+int jit_result(struct bpfvm_exec *st, uint64_t v, uint64_t *r0);
+
 /* Executable memory: map RW, fill, then seal RX (never writable and executable at once). */
 void *jit_mem_alloc(size_t size, size_t *mapped);
 int jit_mem_seal(void *mem, size_t mapped);

@@ -13,9 +13,12 @@
 #include "core/exec.h"
 #include "jit/jit.h"
 #include "jit/x86_emit.h"
+#include "helpers/helpers.h"
 #include "maps/map.h"
 
 #if defined(__x86_64__)
+
+#define JIT_CSUM_DIFF_HELPER 28 /* the kernel's BPF_FUNC_csum_diff */
 
 /* BPF register -> x86 register */
 static const uint8_t R[ISA_NREGS] = {RAX, RDI, RSI, RDX, RCX, R8, RBX, R13, R14, R15, RBP};
@@ -38,6 +41,7 @@ struct jctx {
     bool direct_ok;      /* the program needs no run state: it may be called directly */
     bool direct_mode;    /* compiling the direct copy: no r12, own frame, ud2 for faults */
     bool uses_r10;
+    bool direct_calls;   /* the direct copy calls C functions (map lookups): align rsp */
     uint8_t saved[6];    /* callee-saved registers the entry saves: rbp, those of r6-r9 the
                             program uses, r12; the unwind stub and trampoline use the same */
     int nsaved;
@@ -653,9 +657,10 @@ static void emit_pending_check(struct jctx *c)
     emit_jump_to(c, CC_NE, c->prev_unwind);
 }
 
-/* The map r1 surely holds at the call at pc: the last write of r1 in the same basic block is
- * a lddw of a map pointer.  NULL when not known. */
-static struct bpfvm_map *r1_map_at(const struct jctx *c, size_t pc)
+/* The instruction that last wrote BPF register `reg` before the call at pc, when it is in the
+ * same basic block (so it surely decides the register's value at the call); NULL when not
+ * known. */
+static const struct bpfvm_insn *reg_def_at(const struct jctx *c, size_t pc, int reg, size_t *def_pc)
 {
     const struct bpfvm_insn *insns = c->prog->insns;
     for (size_t k = pc; k-- > 0;) {
@@ -665,34 +670,109 @@ static struct bpfvm_map *r1_map_at(const struct jctx *c, size_t pc)
             continue;
         const struct bpfvm_insn *in = &insns[k];
         uint8_t cls = ISA_CLASS(in->code);
-        if (in->code == ISA_LDDW && in->dst_reg == 1)
-            return (in->src_reg == BPF_PSEUDO_MAP_FD || in->src_reg == BPF_PSEUDO_MAP_IDX)
-                       ? (struct bpfvm_map *)(uintptr_t)c->prog->lddw_value[k]
-                       : NULL;
         if (cls == BPF_JMP || cls == BPF_JMP32) {
             if (ISA_OP(in->code) == BPF_CALL)
                 return NULL;
             continue;
         }
-        if ((cls == BPF_ALU || cls == BPF_ALU64 || cls == BPF_LDX || cls == BPF_LD) && in->dst_reg == 1)
+        if ((cls == BPF_ALU || cls == BPF_ALU64 || cls == BPF_LDX || in->code == ISA_LDDW) &&
+            in->dst_reg == reg) {
+            *def_pc = k;
+            return in;
+        }
+        if (cls == BPF_LD && in->code != ISA_LDDW) /* LD_ABS/LD_IND clobber r0-r5 */
             return NULL;
-        if (cls == BPF_LD) /* LD_ABS/LD_IND clobber r1-r5 */
-            return NULL;
-        if (cls == BPF_STX && ISA_MODE(in->code) == BPF_ATOMIC && in->src_reg == 1 &&
-            (in->imm & BPF_FETCH))
+        if (cls == BPF_STX && ISA_MODE(in->code) == BPF_ATOMIC && (in->imm & BPF_FETCH) &&
+            (in->src_reg == reg || reg == 0))
             return NULL;
     }
     return NULL;
+}
+
+/* The map r1 surely holds at the call at pc: its last write in the same basic block is a lddw
+ * of a map pointer.  NULL when not known. */
+static struct bpfvm_map *r1_map_at(const struct jctx *c, size_t pc)
+{
+    size_t k;
+    const struct bpfvm_insn *in = reg_def_at(c, pc, 1, &k);
+    if (!in || in->code != ISA_LDDW ||
+        (in->src_reg != BPF_PSEUDO_MAP_FD && in->src_reg != BPF_PSEUDO_MAP_IDX))
+        return NULL;
+    return (struct bpfvm_map *)(uintptr_t)c->prog->lddw_value[k];
+}
+
+/* Whether `reg` surely holds a constant at the call at pc (a mov of an immediate in the same
+ * basic block); its low 32 bits go to *v. */
+static bool reg_const32_at(const struct jctx *c, size_t pc, int reg, uint32_t *v)
+{
+    size_t k;
+    const struct bpfvm_insn *in = reg_def_at(c, pc, reg, &k);
+    if (!in || (in->code != (BPF_ALU64 | BPF_MOV | BPF_K) && in->code != (BPF_ALU | BPF_MOV | BPF_K)))
+        return false;
+    *v = (uint32_t)in->imm;
+    return true;
+}
+
+/* Helper calls compiled in line (unchecked code only: a checked run tests the arguments).
+ * Helper ids are the kernel's; bpf_map_lookup_elem is taken to be the map lookup, as
+ * everywhere in bpfvm, while bpf_csum_diff is inlined only when it is bpfvm's own. */
+static bool array_lookup_inlinable(const struct jctx *c, size_t pc, struct bpfvm_map **map,
+                                   char **values, size_t *stride)
+{
+    const struct bpfvm_insn *in = &c->prog->insns[pc];
+    if (c->checked || in->src_reg != 0 || in->imm != 1)
+        return false;
+    *map = r1_map_at(c, pc);
+    return *map && map_array_layout(*map, values, stride) && *stride <= INT32_MAX;
+}
+
+static bool csum_diff_inlinable(const struct jctx *c, size_t pc, uint32_t *from_size,
+                                uint32_t *to_size)
+{
+    const struct bpfvm_insn *in = &c->prog->insns[pc];
+    return !c->checked && !c->blind && in->src_reg == 0 && in->imm == JIT_CSUM_DIFF_HELPER &&
+           vm_helper_fn(c->prog->vm, JIT_CSUM_DIFF_HELPER) == helper_csum_diff &&
+           reg_const32_at(c, pc, 2, from_size) && reg_const32_at(c, pc, 4, to_size) &&
+           *from_size <= X86_CSUM_MAX && *to_size <= X86_CSUM_MAX;
+}
+
+/* bpf_map_lookup_elem on a map known when compiling, not per-CPU (the slot is the run's):
+ * what the helper does for unchecked code is calling the map's lookup, so call it directly. */
+static const void *map_lookup_callable(const struct jctx *c, size_t pc)
+{
+    const struct bpfvm_insn *in = &c->prog->insns[pc];
+    if (c->checked || in->src_reg != 0 || in->imm != 1 ||
+        vm_helper_fn(c->prog->vm, 1) != helper_map_lookup_elem)
+        return NULL;
+    struct bpfvm_map *m = r1_map_at(c, pc);
+    if (!m || m->ops->percpu || !m->ops->lookup || !((HELPERS_MAPS_LOOKUP >> (m->type & 63)) & 1))
+        return NULL;
+    return (const void *)m->ops->lookup;
+}
+
+/* Calls that need no run state: inlined, or a direct call of a map's lookup. */
+static bool call_inlinable(const struct jctx *c, size_t pc, bool *calls_c)
+{
+    struct bpfvm_map *m;
+    char *values;
+    size_t stride;
+    uint32_t fs, ts;
+    if (array_lookup_inlinable(c, pc, &m, &values, &stride) || csum_diff_inlinable(c, pc, &fs, &ts))
+        return true;
+    if (!map_lookup_callable(c, pc))
+        return false;
+    *calls_c = true;
+    return true;
 }
 
 /* bpf_map_lookup_elem on a plain ARRAY, inlined as Linux does:
  *   r0 = key < max_entries ? values + key * stride : NULL   (key = *(u32 *)r2) */
 static bool emit_array_lookup(struct jctx *c, size_t pc)
 {
-    struct bpfvm_map *m = r1_map_at(c, pc);
+    struct bpfvm_map *m;
     char *values;
     size_t stride;
-    if (c->checked || !m || !map_array_layout(m, &values, &stride) || stride > INT32_MAX)
+    if (!array_lookup_inlinable(c, pc, &m, &values, &stride))
         return false;
     struct x86_buf *b = &c->b;
     x_op_mem(b, 0, 0, 0x8b, R11, RSI, 0, 0); /* mov r11d, [rsi] */
@@ -799,6 +879,8 @@ static void emit_prologue(struct jctx *c, bool main_fn)
         if (c->uses_r10) {
             x_alu_ri(b, 1, 5, RSP, ISA_STACK_SIZE + c->direct_pad);
             x_op_mem(b, 1, 0, 0x8d, RBP, RSP, ISA_STACK_SIZE, 0); /* lea rbp, [rsp + 512] */
+        } else if (c->direct_calls && c->direct_pad) {
+            x_alu_ri(b, 1, 5, RSP, c->direct_pad);
         }
         return;
     }
@@ -839,6 +921,8 @@ static void emit_exit(struct jctx *c, bool main_fn)
     if (main_fn && c->direct_mode) {
         if (c->uses_r10)
             x_alu_ri(b, 1, 0, RSP, ISA_STACK_SIZE + c->direct_pad);
+        else if (c->direct_calls && c->direct_pad)
+            x_alu_ri(b, 1, 0, RSP, c->direct_pad);
         for (int i = c->nsaved - 1; i >= 0; i--)
             if (c->saved[i] != R12 && (c->saved[i] != RBP || c->uses_r10))
                 x_pop(b, c->saved[i]);
@@ -957,8 +1041,19 @@ static int emit_program(struct jctx *c, char *err, size_t errlen)
             } else if (op == BPF_CALL && in->imm == EXEC_TAIL_CALL_HELPER) {
                 emit_tail_call(c, vm_helper_fn(c->prog->vm, (uint32_t)in->imm));
             } else if (op == BPF_CALL) {
-                if (in->imm == 1 && emit_array_lookup(c, pc))
+                uint32_t fs, ts;
+                if (emit_array_lookup(c, pc))
                     break;
+                if (csum_diff_inlinable(c, pc, &fs, &ts)) {
+                    x86_emit_csum_diff(b, fs, ts);
+                    break;
+                }
+                const void *lookup = map_lookup_callable(c, pc);
+                if (lookup) { /* lookup(map = r1, key = r2, slot 0) */
+                    x_op_rr(b, 0, 0x31, RDX, RDX);
+                    x_call_abs(b, lookup);
+                    break;
+                }
                 emit_helper_call(c, vm_helper_fn(c->prog->vm, (uint32_t)in->imm));
                 emit_pending_check(c);
             } else if (op == BPF_JCOND) {
@@ -1151,15 +1246,9 @@ int jit_compile(struct bpfvm_prog *prog, char *err, size_t errlen)
     }
     if ((rc = find_functions(&c, err, errlen)))
         goto out;
-    for (size_t pc = 0; pc < c.cnt && c.direct_ok; pc++) { /* only inlined calls stay direct */
-        const struct bpfvm_insn *in = &prog->insns[pc];
-        char *values;
-        size_t stride;
-        if (in->code == ISA_CALL && !(in->src_reg == 0 && in->imm == 1 && !c.checked &&
-                                      map_array_layout(r1_map_at(&c, pc), &values, &stride) &&
-                                      stride <= INT32_MAX)) /* emit_array_lookup's conditions */
+    for (size_t pc = 0; pc < c.cnt && c.direct_ok; pc++) /* only inlined calls stay direct */
+        if (prog->insns[pc].code == ISA_CALL && !call_inlinable(&c, pc, &c.direct_calls))
             c.direct_ok = false;
-    }
     choose_saved(&c);
     if ((rc = build(&c, &code->mem, &code->map_size, err, errlen)))
         goto out;
@@ -1200,14 +1289,9 @@ out:
     return rc;
 }
 
-typedef uint64_t (*jit_entry_fn)(uint64_t, uint64_t, uint64_t, uint64_t, uint64_t,
-                                 struct bpfvm_exec *);
-
-static int jit_result(struct bpfvm_exec *st, uint64_t v, uint64_t *r0);
-
 int jit_run(struct bpfvm_exec *st, uint64_t *r0)
 {
-    jit_entry_fn fn = (jit_entry_fn)st->prog->jit->mem;
+    jit_entry_fn fn = jit_entry(st->prog->jit);
     uint64_t v = fn(st->args[0], st->args[1], st->args[2], st->args[3], st->args[4], st);
     return jit_result(st, v, r0);
 }
@@ -1224,7 +1308,7 @@ int jit_call_function(struct bpfvm_exec *st, size_t pc, uint64_t *r0)
 }
 
 /* The outcome of native code: r0, or the fault it recorded as a message. */
-static int jit_result(struct bpfvm_exec *st, uint64_t v, uint64_t *r0)
+int jit_result(struct bpfvm_exec *st, uint64_t v, uint64_t *r0)
 {
     struct bpfvm_exec_opts *opts = st->opts;
     if (st->pending_err && !st->jit_fault)
@@ -1279,6 +1363,10 @@ int jit_run(struct bpfvm_exec *st, uint64_t *r0)
     return -ENOTSUP;
 }
 int jit_call_function(struct bpfvm_exec *st, size_t pc, uint64_t *r0)
+{
+    return -ENOTSUP;
+}
+int jit_result(struct bpfvm_exec *st, uint64_t v, uint64_t *r0)
 {
     return -ENOTSUP;
 }

@@ -208,4 +208,10 @@ static inline void x_call_abs(struct x86_buf *b, const void *fn)
     x_modrm_rr(b, 2, R10);
 }
 
+/* bpf_csum_diff(from, from_size, to, to_size, seed) in line (x86_csum.c), for sizes known
+ * when compiling: from in rdi, to in rdx, seed in r8 (r1, r3, r5), the result in rax, as
+ * helpers/csum.c computes it.  Uses r10 and r11; keeps the other registers. */
+#define X86_CSUM_MAX 512 /* larger buffers are left to the helper */
+void x86_emit_csum_diff(struct x86_buf *b, uint32_t from_size, uint32_t to_size);
+
 #endif

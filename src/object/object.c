@@ -309,6 +309,11 @@ static int create_map(struct bpfvm_object *obj, struct bpfvm_object_map *m,
         .spin_lock_off = m->def.has_spin_lock ? (int32_t)m->def.spin_lock_off : -1,
     };
     uint32_t t = m->def.type;
+    if (t == BPFVM_MAP_TYPE_PERF_EVENT_ARRAY && !m->def.max_entries) {
+        /* like libbpf: one slot per possible CPU (bpfvm: per worker slot) */
+        long cpus = lo && lo->nr_slots ? (long)lo->nr_slots : sysconf(_SC_NPROCESSORS_CONF);
+        m->def.max_entries = cpus > 0 ? (uint32_t)cpus : 1;
+    }
     bool pinnable = t != BPFVM_MAP_TYPE_PROG_ARRAY && t != BPFVM_MAP_TYPE_ARRAY_OF_MAPS &&
                     t != BPFVM_MAP_TYPE_HASH_OF_MAPS && t != BPFVM_MAP_TYPE_PERF_EVENT_ARRAY &&
                     t != BPFVM_MAP_TYPE_RINGBUF;
@@ -529,14 +534,18 @@ int bpfvm_object_load(struct bpfvm_object *obj, struct bpfvm_vm *vm,
             continue;
         char msg[256] = "";
         int type = (int)p->type;
+        unsigned flags = lo ? lo->flags : 0;
         if (type && !bpfvm_prog_type_supported((enum bpfvm_prog_type)type)) {
-            obj_log(obj, 1, "%s: program '%s': type %s is not supported by bpfvm yet; loaded as raw code (r1 = data, r2 = length)",
+            /* nothing verifies it: every access is checked at run time */
+            obj_log(obj, 1, "%s: program '%s': type %s is not supported by bpfvm yet; loaded as raw code (r1 = data, r2 = length) with run-time checks",
                     obj->path, p->name, p->type_name);
             type = 0;
+            flags |= BPFVM_LOAD_CHECKED;
         }
         struct bpfvm_load_opts o = {
-            .sz = sizeof(o), .flags = lo ? lo->flags : 0, .errbuf = msg,
+            .sz = sizeof(o), .flags = flags, .errbuf = msg,
             .errbuf_len = sizeof(msg), .maps = table, .map_cnt = obj->nmaps, .prog_type = type,
+            .license = obj->license,
         };
         int r = bpfvm_prog_load(vm, p->insns, p->cnt, &o, &p->prog);
         if (r)

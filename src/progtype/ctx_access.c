@@ -135,11 +135,10 @@ int progtype_rewrite_ctx(const struct progtype *pt, struct bpfvm_insn *insns, si
             return vm_errorf(err, errlen, EACCES, "pc %zu: invalid bpf_context access off=%d size=%d",
                              pc, in->off, size);
         const struct progtype_field *f = progtype_field_at(pt, (uint32_t)in->off, (uint32_t)size);
-        bool ok = f && (f->access & (write ? PT_WRITE : PT_READ));
-        if (ok && (ISA_MODE(in->code) == BPF_ATOMIC || ISA_MODE(in->code) == BPF_MEMSX))
-            ok = false;
-        if (ok && size != f->size) /* narrower: reads of narrow-capable fields, aligned */
-            ok = !write && f->narrow && size < f->size && (in->off - f->off) % size == 0;
+        bool ok = f && ISA_MODE(in->code) != BPF_ATOMIC && ISA_MODE(in->code) != BPF_MEMSX &&
+                  progtype_access_allowed(f->off, f->size, f->kind == PT_FIELD_SCALAR, f->narrow,
+                                          f->access & PT_READ, f->access & PT_WRITE,
+                                          (uint32_t)in->off, (uint32_t)size, write);
         if (!ok)
             return vm_errorf(err, errlen, EACCES, "pc %zu: invalid bpf_context access off=%d size=%d%s%s%s",
                              pc, in->off, size, f ? " (field " : "", f ? f->name : "", f ? ")" : "");

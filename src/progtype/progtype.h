@@ -69,6 +69,23 @@ struct progtype_run {
 /* The entry for a type, or NULL when bpfvm has none. */
 const struct progtype *progtype_get(enum bpfvm_prog_type type);
 
+/* Linux's rule for one access of `size` bytes at `off` inside a field at [foff, foff+fsize):
+ * the whole field, or (scalars marked narrow) an aligned narrower load.  A scalar field of
+ * more than 8 bytes is a buffer (cb[]): any aligned access of up to 8 bytes inside it, loads
+ * and, when writable, stores.  The verifier and the context rewrite both ask this. */
+static inline bool progtype_access_allowed(uint32_t foff, uint32_t fsize, bool scalar, bool narrow,
+                                           bool readable, bool writable, uint32_t off,
+                                           uint32_t size, bool write)
+{
+    if (off < foff || off + size > foff + fsize || !(write ? writable : readable))
+        return false;
+    if (off == foff && size == fsize)
+        return true;
+    if (!scalar || !narrow || (off - foff) % size)
+        return false;
+    return fsize > 8 ? size <= 8 : !write && size < fsize;
+}
+
 /* The field containing [off, off+size), or NULL. */
 const struct progtype_field *progtype_field_at(const struct progtype *pt, uint32_t off,
                                                uint32_t size);

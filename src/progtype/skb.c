@@ -1,19 +1,21 @@
 /* skb.c - the struct __sk_buff context: socket filters, tc classifiers and actions,
  * cgroup skb programs.  bpfvm's context keeps every scalar at its UAPI offset and adds 8-byte
- * slots for the packet pointers after the 192-byte UAPI struct. */
+ * slots for the packet pointers after the 192-byte UAPI struct; the run's packet state
+ * (progtype/packet.h) follows.  The packet helpers keep skb->len and the pointers in step. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/vm_internal.h"
+#include "progtype/packet.h"
 #include "progtype/progtype.h"
 
 #define SKB_UAPI_SIZE 192
-#define SKB_NATIVE_DATA 192
-#define SKB_NATIVE_DATA_END 200
-#define SKB_NATIVE_DATA_META 208
-#define SKB_NATIVE_SIZE 216
-#define ETH_HLEN 14
+#define SKB_NATIVE_DATA PT_SKB_DATA
+#define SKB_NATIVE_DATA_END PT_SKB_DATA_END
+#define SKB_NATIVE_DATA_META PT_SKB_DATA_META
+#define SKB_NATIVE_SIZE PT_SKB_NATIVE_SIZE
+#define ETH_HLEN PT_ETH_HLEN
 
 #define R PT_READ
 #define RW (PT_READ | PT_WRITE)
@@ -35,23 +37,19 @@ static const struct progtype_field tc_fields[] = {
     F("ingress_ifindex", 36, 4, R, S, true, 36),
     F("ifindex", 40, 4, R, S, true, 40),
     F("tc_index", 44, 4, RW, S, true, 44),
-    F("cb[0]", 48, 4, RW, S, true, 48),
-    F("cb[1]", 52, 4, RW, S, true, 52),
-    F("cb[2]", 56, 4, RW, S, true, 56),
-    F("cb[3]", 60, 4, RW, S, true, 60),
-    F("cb[4]", 64, 4, RW, S, true, 64),
+    F("cb", 48, 20, RW, S, true, 48), /* a buffer: any aligned access of up to 8 bytes */
     F("hash", 68, 4, R, S, true, 68),
     F("tc_classid", 72, 4, RW, S, true, 72),
     F("data", 76, 4, R, PT_FIELD_PKT, false, SKB_NATIVE_DATA),
     F("data_end", 80, 4, R, PT_FIELD_PKT_END, false, SKB_NATIVE_DATA_END),
     F("napi_id", 84, 4, R, S, true, 84),
     F("data_meta", 140, 4, R, PT_FIELD_PKT_META, false, SKB_NATIVE_DATA_META),
-    F("tstamp", 152, 8, RW, S, true, 152),
+    F("tstamp", 152, 8, RW, S, false, 152),
     F("wire_len", 160, 4, R, S, true, 160),
     F("gso_segs", 164, 4, R, S, true, 164),
     F("gso_size", 176, 4, R, S, true, 176),
     F("tstamp_type", 180, 1, R, S, false, 180),
-    F("hwtstamp", 184, 8, R, S, true, 184),
+    F("hwtstamp", 184, 8, R, S, false, 184),
 };
 
 /* socket filters and cgroup skb programs: no direct packet access, only cb[] is writable */
@@ -68,17 +66,51 @@ static const struct progtype_field sock_fields[] = {
     F("ingress_ifindex", 36, 4, R, S, true, 36),
     F("ifindex", 40, 4, R, S, true, 40),
     F("tc_index", 44, 4, R, S, true, 44),
-    F("cb[0]", 48, 4, RW, S, true, 48),
-    F("cb[1]", 52, 4, RW, S, true, 52),
-    F("cb[2]", 56, 4, RW, S, true, 56),
-    F("cb[3]", 60, 4, RW, S, true, 60),
-    F("cb[4]", 64, 4, RW, S, true, 64),
+    F("cb", 48, 20, RW, S, true, 48), /* a buffer: any aligned access of up to 8 bytes */
     F("hash", 68, 4, R, S, true, 68),
     F("napi_id", 84, 4, R, S, true, 84),
-    F("tstamp", 152, 8, R, S, true, 152),
     F("gso_segs", 164, 4, R, S, true, 164),
     F("gso_size", 176, 4, R, S, true, 176),
-    F("hwtstamp", 184, 8, R, S, true, 184),
+};
+
+/* cgroup skb programs (cgroup_skb_is_valid_access, CAP_BPF): packet reads, the socket's
+ * addresses and ports, mark/priority/tstamp writable.  bpfvm's test runs have no socket:
+ * those fields read 0. */
+static const struct progtype_field cgroup_fields[] = {
+    F("len", 0, 4, R, S, true, 0),
+    F("pkt_type", 4, 4, R, S, true, 4),
+    F("mark", 8, 4, RW, S, true, 8),
+    F("queue_mapping", 12, 4, R, S, true, 12),
+    F("protocol", 16, 4, R, S, true, 16),
+    F("vlan_present", 20, 4, R, S, true, 20),
+    F("vlan_tci", 24, 4, R, S, true, 24),
+    F("vlan_proto", 28, 4, R, S, true, 28),
+    F("priority", 32, 4, RW, S, true, 32),
+    F("ingress_ifindex", 36, 4, R, S, true, 36),
+    F("ifindex", 40, 4, R, S, true, 40),
+    F("tc_index", 44, 4, R, S, true, 44),
+    F("cb", 48, 20, RW, S, true, 48),
+    F("hash", 68, 4, R, S, true, 68),
+    F("data", 76, 4, R, PT_FIELD_PKT, false, SKB_NATIVE_DATA),
+    F("data_end", 80, 4, R, PT_FIELD_PKT_END, false, SKB_NATIVE_DATA_END),
+    F("napi_id", 84, 4, R, S, true, 84),
+    F("family", 88, 4, R, S, true, 88),
+    F("remote_ip4", 92, 4, R, S, false, 92),
+    F("local_ip4", 96, 4, R, S, false, 96),
+    F("remote_ip6[0]", 100, 4, R, S, false, 100),
+    F("remote_ip6[1]", 104, 4, R, S, false, 104),
+    F("remote_ip6[2]", 108, 4, R, S, false, 108),
+    F("remote_ip6[3]", 112, 4, R, S, false, 112),
+    F("local_ip6[0]", 116, 4, R, S, false, 116),
+    F("local_ip6[1]", 120, 4, R, S, false, 120),
+    F("local_ip6[2]", 124, 4, R, S, false, 124),
+    F("local_ip6[3]", 128, 4, R, S, false, 128),
+    F("remote_port", 132, 4, R, S, true, 132),
+    F("local_port", 136, 4, R, S, true, 136),
+    F("tstamp", 152, 8, RW, S, false, 152),
+    F("gso_segs", 164, 4, R, S, true, 164),
+    F("gso_size", 176, 4, R, S, true, 176),
+    F("hwtstamp", 184, 8, R, S, false, 184),
 };
 
 /* ctx_in fields a test run may set (the kernel's convert___skb_to_skb); all else must be 0 */
@@ -117,7 +149,7 @@ int progtype_skb_setup(const struct progtype *pt, struct bpfvm_test_run_opts *o,
     r->buf_size = PT_HEADROOM + o->data_size_in + PT_HEADROOM;
     r->ctx_size = SKB_NATIVE_SIZE;
     r->buf = calloc(1, r->buf_size);
-    r->ctx = calloc(1, r->ctx_size);
+    r->ctx = calloc(1, r->ctx_size + sizeof(struct progtype_pkt));
     if (!r->buf || !r->ctx)
         return vm_errorf(o->errbuf, o->errbuf_len, ENOMEM, "out of memory");
     uint8_t *frame = r->buf + PT_HEADROOM;
@@ -148,17 +180,31 @@ int progtype_skb_setup(const struct progtype *pt, struct bpfvm_test_run_opts *o,
     r->exec.pkt = r->data; /* LD_ABS offset 0: the Ethernet header for tc, L3 for sockets */
     r->exec.pkt_size = r->len;
     r->exec.pkt_net_off = pt->l2 ? ETH_HLEN : 0;
+    struct progtype_pkt *p = (struct progtype_pkt *)(r->ctx + r->ctx_size);
+    p->head = r->buf;
+    p->end = r->buf + r->buf_size;
+    p->meta = p->data = r->data;
+    p->data_end = r->data + r->len;
+    p->mac = frame;
+    p->net = frame + ETH_HLEN;
+    p->native_size = SKB_NATIVE_SIZE;
+    p->l2 = pt->l2;
     return 0;
 }
 
 int progtype_skb_finish(const struct progtype *pt, struct bpfvm_test_run_opts *o,
                         struct progtype_run *r)
 {
-    /* data_out: the frame from its Ethernet header (sockets: the header bytes read as 0) */
-    uint8_t *frame = r->buf + PT_HEADROOM;
-    if (!pt->l2)
+    /* data_out: the frame from its Ethernet header (sockets: the header bytes read as 0), as
+     * long as the packet is now (the helpers' record, not the context's copies) */
+    const struct progtype_pkt *p = (const struct progtype_pkt *)(r->ctx + r->ctx_size);
+    uint8_t *frame = p->data;
+    uint32_t full = (uint32_t)(p->data_end - p->data);
+    if (!pt->l2) {
+        frame -= ETH_HLEN;
+        full += ETH_HLEN;
         memset(frame, 0, ETH_HLEN);
-    uint32_t full = o->data_size_in;
+    }
     if (o->data_out)
         memcpy(o->data_out, frame, o->data_size_out < full ? o->data_size_out : full);
     o->data_size_out = full;
@@ -187,6 +233,6 @@ const struct progtype progtype_sched_act = {
     NF(tc_fields), INT64_MIN, INT64_MAX, true, true, true, progtype_skb_setup, progtype_skb_finish,
 };
 const struct progtype progtype_cgroup_skb = {
-    BPFVM_PROG_TYPE_CGROUP_SKB, "cgroup_skb", SKB_UAPI_SIZE, SKB_NATIVE_SIZE, sock_fields,
-    NF(sock_fields), 0, 3, false, true, false, progtype_skb_setup, progtype_skb_finish,
+    BPFVM_PROG_TYPE_CGROUP_SKB, "cgroup_skb", SKB_UAPI_SIZE, SKB_NATIVE_SIZE, cgroup_fields,
+    NF(cgroup_fields), 0, 1, false, true, false, progtype_skb_setup, progtype_skb_finish,
 };

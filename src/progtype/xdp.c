@@ -1,27 +1,28 @@
 /* xdp.c - the struct xdp_md context.  bpfvm keeps the three packet pointers as 8-byte
- * slots first, then the 32-bit scalars; the packet has 256 bytes of headroom like the
- * kernel's XDP_PACKET_HEADROOM. */
+ * slots first, then the 32-bit scalars; the run's packet state (progtype/packet.h) follows.
+ * Like the kernel's test run, the frame is a 4096-byte page with data at 256 bytes
+ * (XDP_PACKET_HEADROOM; metadata from ctx_in sits just before it) and the end of the page
+ * reserved, so bpf_xdp_adjust_head/meta/tail have the kernel's limits. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/vm_internal.h"
+#include "progtype/packet.h"
 #include "progtype/progtype.h"
 
 #define XDP_UAPI_SIZE 24
-#define XDP_NATIVE_SIZE 40
+#define XDP_NATIVE_SIZE PT_XDP_NATIVE_SIZE
 
 static const struct progtype_field xdp_fields[] = {
     {"data", 0, 4, PT_READ, PT_FIELD_PKT, false, 0},
     {"data_end", 4, 4, PT_READ, PT_FIELD_PKT_END, false, 8},
     {"data_meta", 8, 4, PT_READ, PT_FIELD_PKT_META, false, 16},
-    {"ingress_ifindex", 12, 4, PT_READ, PT_FIELD_SCALAR, true, 24},
-    {"rx_queue_index", 16, 4, PT_READ, PT_FIELD_SCALAR, true, 28},
-    {"egress_ifindex", 20, 4, PT_READ, PT_FIELD_SCALAR, true, 32},
+    {"ingress_ifindex", 12, 4, PT_READ, PT_FIELD_SCALAR, false, 24},
+    {"rx_queue_index", 16, 4, PT_READ, PT_FIELD_SCALAR, false, 28},
+    /* egress_ifindex (20) is only for devmap programs (expected_attach_type BPF_XDP_DEVMAP) */
 };
 
-/* Pointers at setup, to tell whether the program moved them (then data_out is what lies
- * between data_meta and data_end; else the whole input). */
 struct xdp_native {
     uint64_t data, data_end, data_meta;
     uint32_t ingress_ifindex, rx_queue_index, egress_ifindex, pad;
@@ -50,19 +51,31 @@ static int xdp_setup(const struct progtype *pt, struct bpfvm_test_run_opts *o,
                              "egress_ifindex = 0 and an ingress_ifindex for rx_queue_index",
                              o->data_size_in);
     }
-    r->buf_size = PT_HEADROOM + o->data_size_in + PT_HEADROOM;
+    /* the kernel's page, or more for inputs it would split into fragments (bpfvm keeps
+     * them linear) */
+    r->buf_size = PT_XDP_FRAME_SIZE;
+    if ((size_t)PT_HEADROOM + o->data_size_in + PT_XDP_TAILROOM > r->buf_size)
+        r->buf_size = (size_t)PT_HEADROOM + o->data_size_in + PT_XDP_TAILROOM;
     r->ctx_size = XDP_NATIVE_SIZE;
     r->buf = calloc(1, r->buf_size);
-    r->ctx = calloc(1, r->ctx_size);
+    r->ctx = calloc(1, r->ctx_size + sizeof(struct progtype_pkt));
     if (!r->buf || !r->ctx)
         return vm_errorf(o->errbuf, o->errbuf_len, ENOMEM, "out of memory");
-    uint8_t *meta = r->buf + PT_HEADROOM;
+    uint8_t *meta = r->buf + PT_HEADROOM - in[0];
     memcpy(meta, o->data_in, o->data_size_in);
     r->data = meta;
     r->len = o->data_size_in;
     struct xdp_native n = {(uintptr_t)(meta + in[0]), (uintptr_t)(meta + in[1]), (uintptr_t)meta,
                            in[3] ? in[3] : 1, in[4], 0, 0};
     memcpy(r->ctx, &n, sizeof(n));
+    struct progtype_pkt *p = (struct progtype_pkt *)(r->ctx + r->ctx_size);
+    p->head = r->buf;
+    p->end = r->buf + r->buf_size - PT_XDP_TAILROOM;
+    p->meta = meta;
+    p->data = meta + in[0];
+    p->data_end = meta + in[1];
+    p->native_size = XDP_NATIVE_SIZE;
+    p->xdp = true;
     /* the whole buffer: helpers like xdp_adjust_head move data inside it */
     r->exec.mem = r->buf;
     r->exec.mem_size = r->buf_size;
@@ -73,12 +86,10 @@ static int xdp_setup(const struct progtype *pt, struct bpfvm_test_run_opts *o,
 static int xdp_finish(const struct progtype *pt, struct bpfvm_test_run_opts *o,
                       struct progtype_run *r)
 {
-    struct xdp_native n;
-    memcpy(&n, r->ctx, sizeof(n));
-    uint8_t *meta = (uint8_t *)(uintptr_t)n.data_meta, *data = (uint8_t *)(uintptr_t)n.data;
-    uint8_t *end = (uint8_t *)(uintptr_t)n.data_end;
-    if (meta < r->buf || end > r->buf + r->buf_size || end < data || data < meta)
-        return vm_errorf(o->errbuf, o->errbuf_len, EFAULT, "xdp: packet pointers left the buffer");
+    /* the helpers' record of the packet, not the context's copies (a checked program
+     * may have written those) */
+    const struct progtype_pkt *p = (const struct progtype_pkt *)(r->ctx + r->ctx_size);
+    uint8_t *meta = p->meta, *data = p->data, *end = p->data_end;
     uint32_t in[6] = {0, o->data_size_in, 0, 0, 0, 0};
     if (o->ctx_in) {
         memset(in, 0, sizeof(in));

@@ -246,8 +246,8 @@ static int walk_cfg(struct venv *env)
         } else if (op == BPF_CALL && cls == BPF_JMP && i + 1 < cnt) {
             if (!env->prune_point[i + 1])
                 env->prune_point[i + 1] = 1;
-            if (in->src_reg == 0 && in->imm == 181)
-                env->prune_point[i] = 2; /* bpf_loop: iterations meet here */
+            if (verifier_is_callback_call(in))
+                env->prune_point[i] = 2; /* bpf_loop, for_each: iterations meet here */
         }
     }
 out:

@@ -3,6 +3,7 @@
  * callbacks), bpf-to-bpf calls with their own frames, and exits (return values, leaks,
  * unreleased references). */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -11,56 +12,37 @@
 #include "helpers/helpers.h"
 
 #define BPF_FUNC_TAIL_CALL 12
-#define BPF_FUNC_PERF_EVENT_OUTPUT 25
-#define BPF_FUNC_LOOP 181
+#define BPF_FUNC_SPIN_LOCK 93
+#define BPF_FUNC_SPIN_UNLOCK 94
+#define VERIFIER_KERNEL_HELPERS 212 /* Linux 6.18's __BPF_FUNC_MAX_ID */
 
 struct call_meta {
     const struct bpfvm_map *map;
     uint64_t alloc_size;
     int callback;          /* first insn of a callback subprogram, or -1 */
     uint32_t release_ref;
-    bool key_is_zero;      /* the key is known to be 0 (array lookups cannot fail) */
+    bool key_const;        /* the key is a known constant (array lookups cannot fail) */
+    uint64_t key;
 };
-
-/* Which helpers may take which maps (the kernel's check_map_func_compatibility). */
-static int map_func_compat(struct venv *env, const struct bpfvm_map *m, const struct vhelper_proto *p)
-{
-    uint32_t id = p->id;
-    bool ok = true;
-    switch (m->type) {
-    case BPFVM_MAP_TYPE_PROG_ARRAY:
-        ok = id == BPF_FUNC_TAIL_CALL;
-        break;
-    case BPFVM_MAP_TYPE_PERF_EVENT_ARRAY:
-        ok = id == BPF_FUNC_PERF_EVENT_OUTPUT;
-        break;
-    case BPFVM_MAP_TYPE_RINGBUF:
-        ok = id >= 130 && id <= 134;
-        break;
-    case BPFVM_MAP_TYPE_QUEUE:
-    case BPFVM_MAP_TYPE_STACK:
-        ok = id == 87 || id == 88 || id == 89;
-        break;
-    case BPFVM_MAP_TYPE_ARRAY_OF_MAPS:
-    case BPFVM_MAP_TYPE_HASH_OF_MAPS:
-        if (id == 1)
-            return verifier_err(env, EOPNOTSUPP, "map-in-map lookups are not supported by bpfvm's verifier yet");
-        ok = id == 3 || id == 2;
-        break;
-    default:
-        ok = !(id == BPF_FUNC_TAIL_CALL || id == BPF_FUNC_PERF_EVENT_OUTPUT || (id >= 130 && id <= 134) ||
-               id == 87 || id == 88 || id == 89);
-        break;
-    }
-    if (!ok)
-        return verifier_err(env, EINVAL, "cannot pass map_type %d into func %s#%u", m->type, p->name, id);
-    return 0;
-}
 
 static int expect(struct venv *env, int regno, const char *want)
 {
     return verifier_err(env, EACCES, "R%d type=%s expected=%s", regno,
                         verifier_reg_type_str(&cur_regs(env)[regno]), want);
+}
+
+/* The map argument: its type must be one the helper takes (the kernel's
+ * check_map_func_compatibility, both directions, is the table's map_types mask). */
+static int check_map_arg(struct venv *env, const struct helper_proto *p, int regno, struct call_meta *meta)
+{
+    const struct vreg *r = &cur_regs(env)[regno];
+    if (r->type != VREG_CONST_PTR_TO_MAP || r->maybe_null)
+        return expect(env, regno, "map_ptr");
+    meta->map = r->map;
+    if (!((p->map_types >> (r->map->type & 63)) & 1))
+        return verifier_err(env, EINVAL, "cannot pass map_type %d into func %s#%u", r->map->type, p->name,
+                            p->id);
+    return 0;
 }
 
 /* A constant-size argument (regno) describing the memory in regno - 1. */
@@ -80,84 +62,181 @@ static int check_size_arg(struct venv *env, int regno, bool zero_ok, bool write)
     return verifier_check_helper_mem(env, regno - 1, (int64_t)r->umin, r->umax, write, zero_ok);
 }
 
-static bool stack_key_is_zero(struct venv *env, const struct vreg *r, uint32_t size)
+/* The constant a map key on the stack holds, as the kernel finds it: all bytes known zero,
+ * or a scalar spilled with exactly the key's size at the start of a slot. */
+static bool stack_const_key(struct venv *env, const struct vreg *r, uint32_t size, uint64_t *key)
 {
-    if (r->type != VREG_PTR_TO_STACK || !tnum_is_const(r->var_off))
+    if (r->type != VREG_PTR_TO_STACK || !tnum_is_const(r->var_off) || !env->priv)
         return false;
     const struct vframe *f = env->cur->frame[r->frameno];
     int64_t off = r->off + (int64_t)r->var_off.value;
-    for (uint32_t i = 0; i < size; i++) {
-        int64_t o = off + i;
-        int s = (int)((-o - 1) / 8), b = (int)(o + (s + 1) * 8);
-        if (s >= f->nslots)
-            return false;
-        const struct vslot *sl = &f->stack[s];
-        if (sl->type[b] == VSTACK_ZERO)
-            continue;
-        if (sl->type[b] == VSTACK_SPILL && reg_is_const(&sl->spilled) && !sl->spilled.var_off.value)
-            continue;
+    if (off >= 0 || off + size > 0 || size > 8)
         return false;
+    int s = (int)((-off - 1) / 8), b = (int)(off + (s + 1) * 8);
+    if (s >= f->nslots)
+        return false;
+    const struct vslot *sl = &f->stack[s];
+    bool zero = b + size <= 8;
+    for (uint32_t i = 0; zero && i < size; i++)
+        zero = sl->type[b + i] == VSTACK_ZERO ||
+               (sl->type[b + i] == VSTACK_SPILL && reg_is_const(&sl->spilled) && !sl->spilled.var_off.value);
+    if (zero) {
+        *key = 0;
+        return true;
     }
+    uint32_t spill = 0;
+    while (spill < 8 && sl->type[spill] == VSTACK_SPILL)
+        spill++;
+    if (b != 0 || spill != size || sl->spilled.type != VREG_SCALAR || !reg_is_const(&sl->spilled))
+        return false;
+    *key = sl->spilled.var_off.value;
     return true;
 }
 
-static int check_arg(struct venv *env, const struct vhelper_proto *p, int arg, struct call_meta *meta)
+/* bpf_spin_lock / bpf_spin_unlock: the map value's struct bpf_spin_lock, one lock at a time. */
+static int check_spin_lock_arg(struct venv *env, const struct helper_proto *p, int regno)
+{
+    const struct vreg *r = &cur_regs(env)[regno];
+    struct vstate *st = env->cur;
+    if (r->type != VREG_PTR_TO_MAP_VALUE || r->maybe_null)
+        return expect(env, regno, "map_value");
+    if (!tnum_is_const(r->var_off))
+        return verifier_err(env, EINVAL,
+                            "R%d doesn't have constant offset. bpf_spin_lock has to be at the constant offset",
+                            regno);
+    const struct bpfvm_map *m = r->map;
+    if (m->spin_lock_off < 0)
+        return verifier_err(env, EINVAL, "map '%s' has to have BTF in order to use bpf_spin_lock", m->name);
+    int64_t off = r->off + (int64_t)r->var_off.value;
+    if (off != m->spin_lock_off)
+        return verifier_err(env, EINVAL, "off %lld doesn't point to 'struct bpf_spin_lock' that is at %d",
+                            (long long)off, m->spin_lock_off);
+    if (p->id == BPF_FUNC_SPIN_LOCK) {
+        if (st->lock_map)
+            return verifier_err(env, EINVAL, "Locking two bpf_spin_locks are not allowed");
+        st->lock_map = m;
+        st->lock_id = r->id;
+        return 0;
+    }
+    if (!st->lock_map)
+        return verifier_err(env, EINVAL, "bpf_spin_unlock without taking a lock");
+    if (st->lock_map != m || st->lock_id != r->id)
+        return verifier_err(env, EINVAL, "bpf_spin_unlock of different lock");
+    st->lock_map = NULL;
+    st->lock_id = 0;
+    return 0;
+}
+
+/* A NUL-terminated string at a constant offset in a frozen read-only map value. */
+static int check_const_str_arg(struct venv *env, int regno)
+{
+    const struct vreg *r = &cur_regs(env)[regno];
+    if (r->type != VREG_PTR_TO_MAP_VALUE || r->maybe_null)
+        return expect(env, regno, "map_value");
+    struct bpfvm_map *m = (struct bpfvm_map *)r->map;
+    if (map_prog_may_write(m) || !atomic_load(&m->frozen))
+        return verifier_err(env, EACCES, "R%d does not point to a readonly map'", regno);
+    if (!tnum_is_const(r->var_off))
+        return verifier_err(env, EACCES, "R%d is not a constant address'", regno);
+    int64_t off = r->off + (int64_t)r->var_off.value;
+    uint32_t key = 0;
+    const char *v = m->type == BPFVM_MAP_TYPE_ARRAY && m->max_entries == 1 ? map_lookup_fast(m, &key, 0) : NULL;
+    if (!v)
+        return verifier_err(env, EINVAL, "no direct value access support for this map type");
+    if (off < 0 || off >= m->value_size)
+        return verifier_err(env, EACCES, "invalid access to map value, value_size=%u off=%lld size=%lld",
+                            m->value_size, (long long)off, (long long)m->value_size - off);
+    if (!memchr(v + off, 0, m->value_size - (size_t)off))
+        return verifier_err(env, EINVAL, "string is not zero-terminated");
+    return 0;
+}
+
+/* Memory sized by the next argument (or fixed by the prototype): pointer kinds accepted. */
+static int check_mem_ptr_arg(struct venv *env, const struct helper_proto *p, int arg)
+{
+    int regno = arg + 1;
+    const struct vreg *r = &cur_regs(env)[regno];
+    uint16_t t = p->arg[arg];
+    if (r->type == VREG_SCALAR && reg_is_const(r) && !r->var_off.value && (t & HELPER_ARG_MAYBE_NULL))
+        return 0; /* NULL: its size must then be 0 (checked with the size) */
+    switch (r->type) {
+    case VREG_PTR_TO_STACK:
+    case VREG_PTR_TO_PACKET:
+    case VREG_PTR_TO_PACKET_META:
+    case VREG_PTR_TO_MAP_KEY:
+    case VREG_PTR_TO_MAP_VALUE:
+    case VREG_PTR_TO_MEM:
+        if (!r->maybe_null)
+            break;
+        /* fall through */
+    default:
+        return expect(env, regno, "fp, pkt, pkt_meta, map_key, map_value, mem");
+    }
+    if (HELPER_ARG_BASE(t) == HELPER_ARG_PTR_TO_FIXED_SIZE_MEM) {
+        uint32_t size = p->arg_size[arg];
+        if ((t & HELPER_ARG_ALIGNED) && r->type == VREG_PTR_TO_STACK &&
+            (r->off + (int64_t)r->var_off.value) % (int64_t)size)
+            return verifier_err(env, EACCES, "misaligned stack access off %d+%d size %u", r->off,
+                                (int)r->var_off.value, size);
+        return verifier_check_helper_mem(env, regno, size, size, (t & HELPER_ARG_UNINIT) != 0, false);
+    }
+    return 0; /* checked with its size argument */
+}
+
+static int check_arg(struct venv *env, const struct helper_proto *p, int arg, struct call_meta *meta)
 {
     int regno = arg + 1, rc;
     struct vreg *r = &cur_regs(env)[regno];
-    uint8_t t = p->args[arg];
-    if (t == VARG_DONTCARE)
+    uint16_t t = p->arg[arg];
+    if (t == HELPER_ARG_DONTCARE)
         return 0;
     if ((rc = verifier_check_reg_read(env, regno)))
         return rc;
-    switch (t) {
-    case VARG_ANYTHING:
+    uint16_t base = HELPER_ARG_BASE(t);
+    if (reg_is_pkt_pointer(r) && !(p->flags & HELPER_F_PKT_ACCESS) &&
+        (base == HELPER_ARG_PTR_TO_MAP_KEY || base == HELPER_ARG_PTR_TO_MAP_VALUE ||
+         base == HELPER_ARG_PTR_TO_MEM || base == HELPER_ARG_PTR_TO_FIXED_SIZE_MEM))
+        return verifier_err(env, EACCES, "helper access to the packet is not allowed");
+    switch (base) {
+    case HELPER_ARG_ANYTHING:
         if (!env->priv && reg_is_pointer(r))
             return verifier_err(env, EACCES, "R%d leaks addr into helper function", regno);
         return 0;
-    case VARG_CONST_MAP_PTR:
-        if (r->type != VREG_CONST_PTR_TO_MAP || r->maybe_null)
-            return expect(env, regno, "map_ptr");
-        meta->map = r->map;
-        return map_func_compat(env, r->map, p);
-    case VARG_PTR_TO_MAP_KEY:
+    case HELPER_ARG_CONST_MAP_PTR:
+        return check_map_arg(env, p, regno, meta);
+    case HELPER_ARG_PTR_TO_MAP_KEY:
         if (!meta->map)
             return verifier_err(env, EACCES, "invalid map_ptr to access map->key");
         if (r->type == VREG_SCALAR)
             return expect(env, regno, "fp, pkt, pkt_meta, map_key, map_value");
-        meta->key_is_zero = stack_key_is_zero(env, r, meta->map->key_size);
+        meta->key_const = stack_const_key(env, r, meta->map->key_size, &meta->key);
         return verifier_check_helper_mem(env, regno, meta->map->key_size, meta->map->key_size, false, false);
-    case VARG_PTR_TO_MAP_VALUE:
+    case HELPER_ARG_PTR_TO_MAP_VALUE:
         if (!meta->map)
             return verifier_err(env, EACCES, "invalid map_ptr to access map->value");
         if (r->type == VREG_SCALAR)
             return expect(env, regno, "fp, pkt, pkt_meta, map_key, map_value");
-        return verifier_check_helper_mem(env, regno, meta->map->value_size, meta->map->value_size, false, false);
-    case VARG_PTR_TO_UNINIT_MEM:
-        if (meta->map && (p->id == 88 || p->id == 89))
-            return verifier_check_helper_mem(env, regno, meta->map->value_size, meta->map->value_size, true, false);
-        /* sized by the next argument */
-        /* fall through */
-    case VARG_PTR_TO_MEM:
-        if (r->type == VREG_SCALAR && !(reg_is_const(r) && !r->var_off.value && p->args[arg + 1] == VARG_CONST_SIZE_OR_ZERO))
-            return expect(env, regno, "fp, pkt, pkt_meta, map_key, map_value, mem");
-        return 0; /* checked with its size */
-    case VARG_CONST_SIZE:
-    case VARG_CONST_SIZE_OR_ZERO:
-        return check_size_arg(env, regno, t == VARG_CONST_SIZE_OR_ZERO,
-                              p->args[arg - 1] == VARG_PTR_TO_UNINIT_MEM);
-    case VARG_PTR_TO_CTX:
+        return verifier_check_helper_mem(env, regno, meta->map->value_size, meta->map->value_size,
+                                         (t & HELPER_ARG_UNINIT) != 0, false);
+    case HELPER_ARG_PTR_TO_MEM:
+    case HELPER_ARG_PTR_TO_FIXED_SIZE_MEM:
+        return check_mem_ptr_arg(env, p, arg);
+    case HELPER_ARG_CONST_SIZE:
+    case HELPER_ARG_CONST_SIZE_OR_ZERO:
+        return check_size_arg(env, regno, HELPER_ARG_BASE(t) == HELPER_ARG_CONST_SIZE_OR_ZERO,
+                              arg > 0 && (p->arg[arg - 1] & HELPER_ARG_UNINIT));
+    case HELPER_ARG_PTR_TO_CTX:
         if (r->type != VREG_PTR_TO_CTX)
             return expect(env, regno, "ctx");
         if (r->off || !tnum_is_const(r->var_off) || r->var_off.value)
             return verifier_err(env, EACCES, "dereference of modified ctx ptr R%d off=%d disallowed", regno, r->off);
         return 0;
-    case VARG_CONST_ALLOC_SIZE_OR_ZERO:
+    case HELPER_ARG_CONST_ALLOC_SIZE_OR_ZERO:
         if (!reg_is_const(r))
             return verifier_err(env, EACCES, "R%d is not a known constant'", regno);
         meta->alloc_size = r->var_off.value;
         return 0;
-    case VARG_PTR_TO_RINGBUF_MEM:
+    case HELPER_ARG_PTR_TO_RINGBUF_MEM:
         if (r->type != VREG_PTR_TO_MEM || !r->mem_ringbuf || r->maybe_null)
             return expect(env, regno, "ringbuf_mem");
         if (r->off || !tnum_is_const(r->var_off) || r->var_off.value)
@@ -166,20 +245,32 @@ static int check_arg(struct venv *env, const struct vhelper_proto *p, int arg, s
             return verifier_err(env, EINVAL, "R%d must be referenced when passed to release function", regno);
         meta->release_ref = r->ref_obj_id;
         return 0;
-    case VARG_PTR_TO_FUNC:
+    case HELPER_ARG_PTR_TO_FUNC:
         if (r->type != VREG_PTR_TO_FUNC)
             return expect(env, regno, "func");
         meta->callback = r->subprog;
         return 0;
-    case VARG_PTR_TO_STACK_OR_NULL:
-        if (reg_is_const(r) && !r->var_off.value)
+    case HELPER_ARG_PTR_TO_STACK:
+        if ((t & HELPER_ARG_MAYBE_NULL) && reg_is_const(r) && !r->var_off.value)
             return 0;
         if (r->type != VREG_PTR_TO_STACK)
             return expect(env, regno, "fp");
         return 0;
+    case HELPER_ARG_PTR_TO_SPIN_LOCK:
+        return check_spin_lock_arg(env, p, regno);
+    case HELPER_ARG_PTR_TO_CONST_STR:
+        return check_const_str_arg(env, regno);
     default:
         return verifier_err(env, EOPNOTSUPP, "helper %s#%u: argument %d type not supported", p->name, p->id, regno);
     }
+}
+
+bool verifier_is_callback_call(const struct bpfvm_insn *in)
+{
+    if (in->code != ISA_CALL || in->src_reg != 0)
+        return false;
+    const struct helper_proto *p = helper_proto_get((uint32_t)in->imm);
+    return p && p->callback != HELPER_CB_NONE;
 }
 
 void verifier_release_ref(struct venv *env, uint32_t ref_obj_id)
@@ -217,40 +308,84 @@ static int acquire_ref(struct venv *env, uint32_t id, int insn)
     return 0;
 }
 
-/* Enter a callback subprogram from helper call `idx` (bpf_loop): r1 = index, r2 = ctx. */
-static int enter_callback(struct venv *env, int idx, int cb_insn, int *next)
+/* Enter a callback subprogram from helper call `idx`: bpf_loop's cb(index, ctx) or
+ * for_each_map_elem's cb(map, key, value, ctx). */
+static int enter_callback(struct venv *env, int idx, const struct helper_proto *p,
+                          const struct call_meta *meta, int *next)
 {
     struct vstate *st = env->cur;
     if (st->curframe + 1 >= VERIFIER_MAX_FRAMES)
         return verifier_err(env, E2BIG, "the call stack of %d frames is too deep !", st->curframe + 2);
+    int cb_insn = meta->callback;
     int sp = env->insn_subprog[cb_insn];
     struct vframe *f = verifier_frame_new(idx, sp, st->curframe + 1);
     if (!f)
         return -ENOMEM;
     struct vreg *caller = st->frame[st->curframe]->regs;
-    reg_mark_unknown(&f->regs[1]);
-    f->regs[1].umax = 0xffffffff;
-    reg_bounds_sync(&f->regs[1]);
-    f->regs[2] = caller[3];
+    if (p->callback == HELPER_CB_FOR_EACH_ELEM) {
+        reg_mark_ptr(&f->regs[1], VREG_CONST_PTR_TO_MAP);
+        f->regs[1].map = meta->map;
+        reg_mark_ptr(&f->regs[2], VREG_PTR_TO_MAP_KEY);
+        f->regs[2].map = meta->map;
+        reg_mark_ptr(&f->regs[3], VREG_PTR_TO_MAP_VALUE);
+        f->regs[3].map = meta->map;
+        f->regs[4] = caller[3];
+    } else {
+        reg_mark_unknown(&f->regs[1]);
+        f->regs[1].umax = 0xffffffff;
+        reg_bounds_sync(&f->regs[1]);
+        f->regs[2] = caller[3];
+    }
     f->in_callback = true;
     f->cb_callsite = idx;
+    f->cb_run = ++env->cb_runs;
     st->frame[++st->curframe] = f;
     env->subprogs[sp].is_callback = true;
     *next = cb_insn;
     return 0;
 }
 
-int verifier_check_helper_call(struct venv *env, int idx, const struct bpfvm_insn *in)
+/* A map-in-map lookup returns the inner map: a template with the facts every inner map
+ * shares (kept for the verification's lifetime). */
+static const struct bpfvm_map *inner_map_template(struct venv *env, const struct bpfvm_map *outer)
 {
-    (void)idx;
+    for (size_t i = 0; i < env->ninner; i++)
+        if (env->inner[i].outer == outer)
+            return env->inner[i].tmpl;
+    struct bpfvm_map *t = calloc(1, sizeof(*t));
+    void *n = t ? realloc(env->inner, (env->ninner + 1) * sizeof(*env->inner)) : NULL;
+    if (!n) {
+        free(t);
+        return NULL;
+    }
+    env->inner = n;
+    t->type = outer->inner_type;
+    t->key_size = outer->inner_key_size;
+    t->value_size = outer->inner_value_size;
+    t->max_entries = outer->inner_max_entries;
+    t->map_flags = outer->inner_flags;
+    t->spin_lock_off = -1;
+    snprintf(t->name, sizeof(t->name), "inner");
+    env->inner[env->ninner].outer = outer;
+    env->inner[env->ninner++].tmpl = t;
+    return t;
+}
+
+/* Check the arguments of helper call `in` and apply their effects (locks, releases). */
+static int check_helper_args(struct venv *env, const struct bpfvm_insn *in, const struct helper_proto **pp,
+                             struct call_meta *meta)
+{
     uint32_t id = (uint32_t)in->imm;
-    const struct vhelper_proto *p = verifier_helper_proto(id);
+    const struct helper_proto *p = helper_proto_get(id);
     int rc;
-    if (!p && helper_proto_get(id)) /* a kernel helper this verifier's table lacks: undecided */
-        return verifier_err(env, EOPNOTSUPP, "helper #%u is not known to bpfvm's verifier yet", id);
+    if (!p && id < VERIFIER_KERNEL_HELPERS)
+        return verifier_err(env, EOPNOTSUPP, "helper #%u is a kernel helper bpfvm does not implement", id);
     if (!p)
         return verifier_err(env, EINVAL, "invalid func unknown#%u", id);
-    bool allowed = !p->needs_priv || env->priv;
+    *pp = p;
+    bool allowed = helper_allowed_in(p, env->prog_type);
+    if (!env->priv && (p->flags & (HELPER_F_CAP_BPF | HELPER_F_CAP_PERFMON)))
+        allowed = false;
     if (allowed && env->ctx && env->ctx->helpers) {
         allowed = false;
         for (size_t i = 0; i < env->ctx->nhelpers; i++)
@@ -258,46 +393,62 @@ int verifier_check_helper_call(struct venv *env, int idx, const struct bpfvm_ins
     }
     if (!allowed)
         return verifier_err(env, EINVAL, "program of this type cannot use helper %s#%u", p->name, id);
-    struct call_meta meta = {.callback = -1};
+    if ((p->flags & HELPER_F_GPL_ONLY) && !env->gpl)
+        return verifier_err(env, EINVAL, "cannot call GPL-restricted function from non-GPL compatible program");
+    if (env->cur->lock_map && id != BPF_FUNC_SPIN_UNLOCK)
+        return verifier_err(env, EINVAL, "function calls are not allowed while holding a lock");
     for (int a = 0; a < 5; a++) {
-        if (p->args[a] == VARG_DONTCARE)
+        if (p->arg[a] == HELPER_ARG_DONTCARE)
             break;
-        if ((rc = check_arg(env, p, a, &meta)))
+        if ((rc = check_arg(env, p, a, meta)))
             return rc;
     }
     if (id == BPF_FUNC_TAIL_CALL && env->cur->nrefs)
         return verifier_err(env, EINVAL, "tail_call would lead to reference leak");
-    if (meta.release_ref) {
-        verifier_release_ref(env, meta.release_ref);
-        verifier_for_each_reg(env->cur, invalidate_ref, &meta.release_ref);
+    if (meta->release_ref) {
+        verifier_release_ref(env, meta->release_ref);
+        verifier_for_each_reg(env->cur, invalidate_ref, &meta->release_ref);
     }
-    if (p->changes_pkt_data)
+    if (p->flags & HELPER_F_CHANGES_PKT)
         verifier_for_each_reg(env->cur, invalidate_pkt, NULL);
     return 0;
 }
 
-/* After the helper's arguments are checked: clobber r1-r5 and set r0 (or enter a callback). */
-static int helper_result(struct venv *env, int idx, const struct bpfvm_insn *in, struct call_meta *meta)
+/* After the helper's arguments are checked: clobber r1-r5 and set r0. */
+static int helper_result(struct venv *env, int idx, const struct helper_proto *p, const struct call_meta *meta)
 {
-    const struct vhelper_proto *p = verifier_helper_proto((uint32_t)in->imm);
     struct vreg *regs = cur_regs(env);
     for (int r = 1; r <= 5; r++)
         reg_mark_not_init(&regs[r]);
     struct vreg *r0 = &regs[0];
     switch (p->ret) {
-    case VRET_VOID:
+    case HELPER_RET_VOID:
         reg_mark_not_init(r0);
         break;
-    case VRET_PTR_TO_MAP_VALUE_OR_NULL:
-        reg_mark_ptr(r0, VREG_PTR_TO_MAP_VALUE);
-        r0->map = meta->map;
-        if (!(meta->key_is_zero && meta->map->max_entries > 0 &&
-              (meta->map->type == BPFVM_MAP_TYPE_ARRAY || meta->map->type == BPFVM_MAP_TYPE_PERCPU_ARRAY))) {
+    case HELPER_RET_PTR_TO_MAP_VALUE_OR_NULL: {
+        const struct bpfvm_map *m = meta->map;
+        if (m->type == BPFVM_MAP_TYPE_ARRAY_OF_MAPS || m->type == BPFVM_MAP_TYPE_HASH_OF_MAPS) {
+            const struct bpfvm_map *inner = inner_map_template(env, m);
+            if (!inner)
+                return -ENOMEM;
+            reg_mark_ptr(r0, VREG_CONST_PTR_TO_MAP);
+            r0->map = inner;
             r0->maybe_null = true;
             r0->id = ++env->id_gen;
+            break;
         }
+        reg_mark_ptr(r0, VREG_PTR_TO_MAP_VALUE);
+        r0->map = m;
+        /* array lookups of a constant key in range cannot fail (Linux 6.14+) */
+        bool elide = p->id == 1 && meta->key_const && meta->key < m->max_entries &&
+                     (m->type == BPFVM_MAP_TYPE_ARRAY || m->type == BPFVM_MAP_TYPE_PERCPU_ARRAY);
+        if (!elide)
+            r0->maybe_null = true;
+        if (!elide || m->spin_lock_off >= 0)
+            r0->id = ++env->id_gen;
         break;
-    case VRET_PTR_TO_RINGBUF_MEM_OR_NULL: {
+    }
+    case HELPER_RET_PTR_TO_RINGBUF_MEM_OR_NULL: {
         reg_mark_ptr(r0, VREG_PTR_TO_MEM);
         r0->mem_ringbuf = 1;
         r0->maybe_null = true;
@@ -316,30 +467,16 @@ static int helper_result(struct venv *env, int idx, const struct bpfvm_insn *in,
     return 0;
 }
 
-/* The whole helper call: arguments, then result or callback entry.  *next is the insn to go on. */
+/* A helper or bpf-to-bpf call.  *next is the insn to go on with. */
 int verifier_check_pseudo_call(struct venv *env, int idx, const struct bpfvm_insn *in, int *next)
 {
     struct vstate *st = env->cur;
+    int rc;
     if (in->src_reg != BPF_PSEUDO_CALL) {
-        /* a helper */
-        int rc = verifier_check_helper_call(env, idx, in);
-        if (rc)
-            return rc;
-        const struct vhelper_proto *p = verifier_helper_proto((uint32_t)in->imm);
+        const struct helper_proto *p = NULL;
         struct call_meta meta = {.callback = -1};
-        /* recompute the facts helper_result needs (cheap, no side effects) */
-        struct vreg *regs = cur_regs(env);
-        for (int a = 0; a < 5 && p->args[a] != VARG_DONTCARE; a++) {
-            const struct vreg *r = &regs[a + 1];
-            if (p->args[a] == VARG_CONST_MAP_PTR)
-                meta.map = r->map;
-            else if (p->args[a] == VARG_PTR_TO_MAP_KEY && meta.map)
-                meta.key_is_zero = stack_key_is_zero(env, r, meta.map->key_size);
-            else if (p->args[a] == VARG_CONST_ALLOC_SIZE_OR_ZERO)
-                meta.alloc_size = r->var_off.value;
-            else if (p->args[a] == VARG_PTR_TO_FUNC)
-                meta.callback = r->subprog;
-        }
+        if ((rc = check_helper_args(env, in, &p, &meta)))
+            return rc;
         if (meta.callback >= 0) {
             /* path 1: the callback is not called at all (pushed), path 2: it is called */
             struct vstate *br;
@@ -347,14 +484,14 @@ int verifier_check_pseudo_call(struct venv *env, int idx, const struct bpfvm_ins
                 return rc;
             struct vstate *save = env->cur;
             env->cur = br;
-            rc = helper_result(env, idx, in, &meta);
+            rc = helper_result(env, idx, p, &meta);
             env->cur = save;
             if (rc)
                 return rc;
-            return enter_callback(env, idx, meta.callback, next);
+            return enter_callback(env, idx, p, &meta, next);
         }
         *next = idx + 1;
-        return helper_result(env, idx, in, &meta);
+        return helper_result(env, idx, p, &meta);
     }
     if (st->curframe + 1 >= VERIFIER_MAX_FRAMES)
         return verifier_err(env, E2BIG, "the call stack of %d frames is too deep !", st->curframe + 2);
@@ -438,6 +575,9 @@ int verifier_check_exit(struct venv *env, int idx, int *next, bool *path_done)
         *next = callsite + 1;
         return 0;
     }
+    if (st->lock_map)
+        return verifier_err(env, EINVAL,
+                            "BPF_EXIT instruction in main prog cannot be used inside bpf_spin_lock-ed region");
     if (st->nrefs)
         return verifier_err(env, EINVAL, "Unreleased reference id=%u alloc_insn=%d", st->refs[0].id,
                             st->refs[0].insn);

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "maps/map.h"
 #include "verifier/verifier.h"
 
 #define U32MAX 0xffffffffULL
@@ -278,7 +279,10 @@ static void mark_null(struct vreg *r, void *arg)
         return;
     }
     r->maybe_null = false;
-    if (r->type != VREG_PTR_TO_PACKET && r->type != VREG_PTR_TO_PACKET_META)
+    /* packet pointers keep their range's id; map values with a spin lock keep theirs, which
+     * names the lock bpf_spin_unlock must release */
+    bool lock_value = r->type == VREG_PTR_TO_MAP_VALUE && r->map && r->map->spin_lock_off >= 0;
+    if (r->type != VREG_PTR_TO_PACKET && r->type != VREG_PTR_TO_PACKET_META && !lock_value)
         r->id = 0;
 }
 

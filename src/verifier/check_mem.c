@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "maps/map.h"
+#include "progtype/progtype.h"
 #include "verifier/verifier.h"
 
 #define U32MAX 0xffffffffULL
@@ -24,6 +25,21 @@ static void mark_loaded_scalar(struct vreg *r, int size, bool sx)
         r->umax = (1ULL << (size * 8)) - 1;
     }
     reg_bounds_sync(r);
+}
+
+/* A scalar as `size` bytes of memory hold it (zero-extended when read back): unchanged when
+ * it fits, truncated when constant, else any value of that size. */
+static void scalar_coerce(struct vreg *r, int size)
+{
+    if (size >= 8 || r->type != VREG_SCALAR)
+        return;
+    uint64_t max = (1ULL << (size * 8)) - 1;
+    if (r->umax <= max && r->smin >= 0)
+        return;
+    if (reg_is_const(r))
+        reg_mark_const(r, r->var_off.value & max);
+    else
+        mark_loaded_scalar(r, size, false);
 }
 
 static bool is_leak(struct venv *env, const struct vreg *v)
@@ -43,14 +59,76 @@ static void note_depth(struct venv *env, const struct vframe *f, int64_t off)
 static inline int slot_of(int64_t off) { return (int)((-off - 1) / 8); }
 static inline int byte_of(int64_t off) { return (int)(off + (slot_of(off) + 1) * 8); }
 
+static int break_spill(struct venv *env, struct vslot *sl);
+
+/* A stack pointer with a variable offset (privileged programs only, as in Linux): the bytes
+ * [*lo, *end) it may touch with an access of `size` bytes at `base` (its fixed offset plus the
+ * instruction's), which must all lie inside the frame. */
+static int stack_var_range(struct venv *env, const struct vreg *r, int64_t base, int size, int regno,
+                           const char *what, int64_t *lo, int64_t *end)
+{
+    char tn[64];
+    tnum_str(tn, sizeof(tn), r->var_off);
+    if (!env->priv)
+        return verifier_err(env, EACCES, "R%d variable offset stack access prohibited for !root, var_off=%s off=%d",
+                            regno, tn, (int)base);
+    *lo = base + r->smin;
+    *end = base + r->smax + size;
+    if (r->smin < -VERIFIER_STACK_SIZE || r->smax > VERIFIER_STACK_SIZE || *lo < -VERIFIER_STACK_SIZE ||
+        *end > 0 || size < 0)
+        return verifier_err(env, EACCES, "invalid variable-offset%s stack R%d var_off=%s off=%d size=%d", what,
+                            regno, tn, (int)base, size);
+    return 0;
+}
+
+/* A direct load or store through a variable stack offset.  Stores may land on any byte of
+ * the range: spills there are lost and the bytes become unknown (zero stays zero for a zero
+ * store); loads give an unknown value (zero when every byte is zero). */
+static int stack_var_access(struct venv *env, int regno, const struct vreg *ptr, int64_t base, int size,
+                            bool write, const struct vreg *val, struct vreg *out, bool sx)
+{
+    struct vframe *f = env->cur->frame[ptr->frameno];
+    int64_t lo, end;
+    struct tnum at = tnum_add(ptr->var_off, tnum_const((uint64_t)base));
+    if ((at.value | at.mask) & (uint64_t)(size - 1)) {
+        char tn[64];
+        tnum_str(tn, sizeof(tn), ptr->var_off);
+        return verifier_err(env, EACCES, "misaligned stack access off %s+%d+%d size %d", tn, ptr->off,
+                            (int)(base - ptr->off), size);
+    }
+    int rc = stack_var_range(env, ptr, base, size, regno, write ? " write to" : " read from", &lo, &end);
+    if (rc || (rc = verifier_frame_grow(f, slot_of(lo) + 1)))
+        return rc;
+    note_depth(env, f, lo);
+    bool zero = val && reg_is_const(val) && !val->var_off.value, all_zero = true;
+    for (int64_t o = lo; o < end; o++) {
+        struct vslot *sl = &f->stack[slot_of(o)];
+        uint8_t *t = &sl->type[byte_of(o)];
+        if (*t == VSTACK_SPILL && (rc = break_spill(env, sl)))
+            return rc;
+        if (*t == VSTACK_INVALID)
+            env->reads_uninit_stack = true; /* unwritten bytes may be read later: zero the stack */
+        if (write)
+            *t = zero && *t == VSTACK_ZERO ? VSTACK_ZERO : VSTACK_MISC;
+        else if (*t != VSTACK_ZERO)
+            all_zero = false;
+    }
+    if (!write) {
+        if (all_zero)
+            reg_mark_const(out, 0);
+        else
+            mark_loaded_scalar(out, size, sx);
+    }
+    return 0;
+}
+
 int verifier_stack_access_ok(struct venv *env, const struct vreg *r, int64_t off, int size,
                              int regno, bool write)
 {
     if (!tnum_is_const(r->var_off)) {
-        char tn[64];
-        tnum_str(tn, sizeof(tn), r->var_off);
-        return verifier_err(env, EOPNOTSUPP, "variable stack access var_off=%s off=%d size=%d is not supported",
-                            tn, (int)off, size);
+        int64_t lo, end;
+        return stack_var_range(env, r, off - (int64_t)r->var_off.value, size, regno,
+                               write ? " write to" : " read from", &lo, &end);
     }
     if (off < -VERIFIER_STACK_SIZE || off + size > 0 || size <= 0)
         return verifier_err(env, EACCES, "invalid %s stack R%d off=%d size=%d",
@@ -63,9 +141,23 @@ static int stack_read(struct venv *env, int ptr_regno, const struct vreg *ptr, i
 {
     struct vframe *f = env->cur->frame[ptr->frameno];
     int slot = slot_of(off);
-    if (size == 8 && off % 8 == 0 && slot < f->nslots && f->stack[slot].type[0] == VSTACK_SPILL) {
-        *out = f->stack[slot].spilled;
-        return 0;
+    if (off % 8 == 0 && slot < f->nslots && f->stack[slot].type[0] == VSTACK_SPILL) {
+        /* a fill from the start of a spill: the register, as `size` bytes of it read back */
+        const struct vslot *sl = &f->stack[slot];
+        int spill = 0;
+        while (spill < 8 && sl->type[spill] == VSTACK_SPILL)
+            spill++;
+        if (size == 8 && spill == 8) {
+            *out = sl->spilled;
+            return 0;
+        }
+        if (size <= spill && sl->spilled.type == VREG_SCALAR && !sx) {
+            *out = sl->spilled;
+            scalar_coerce(out, size);
+            if (out->umax != sl->spilled.umax)
+                out->id = 0;
+            return 0;
+        }
     }
     bool all_zero = true;
     for (int i = 0; i < size; i++) {
@@ -97,8 +189,9 @@ static int break_spill(struct venv *env, struct vslot *sl)
         return 0;
     if (!env->priv && sl->spilled.type != VREG_SCALAR)
         return verifier_err(env, EACCES, "attempt to corrupt spilled pointer on stack");
-    for (int b = 0; b < 8; b++)
-        sl->type[b] = VSTACK_MISC;
+    for (int b = 0; b < 8; b++) /* only the spill's bytes: a narrow spill left others unwritten */
+        if (sl->type[b] == VSTACK_SPILL)
+            sl->type[b] = VSTACK_MISC;
     return 0;
 }
 
@@ -125,6 +218,18 @@ static int stack_write(struct venv *env, const struct vreg *ptr, int64_t off, in
         sl->spilled = *val;
         return 0;
     }
+    if (size < 8 && off % 8 == 0 && val && !zero && val->type == VREG_SCALAR && env->priv) {
+        /* a narrow spill of a scalar (Linux tracks them with CAP_BPF): the first `size`
+         * bytes of the slot hold the value, the rest keep what they were unless they were
+         * part of an older spill */
+        struct vslot *sl = &f->stack[slot];
+        if ((rc = break_spill(env, sl)))
+            return rc;
+        memset(sl->type, VSTACK_SPILL, (size_t)size);
+        sl->spilled = *val;
+        scalar_coerce(&sl->spilled, size);
+        return 0;
+    }
     for (int i = 0; i < size; i++) {
         int64_t o = off + i;
         struct vslot *sl = &f->stack[slot_of(o)];
@@ -141,8 +246,27 @@ static int stack_helper_range(struct venv *env, int regno, const struct vreg *pt
                               int size, bool write)
 {
     struct vframe *f = env->cur->frame[ptr->frameno];
-    if (!tnum_is_const(ptr->var_off))
-        return verifier_err(env, EOPNOTSUPP, "R%d variable offset stack access is not supported for helpers", regno);
+    if (!tnum_is_const(ptr->var_off)) {
+        /* the helper may touch any byte of the range: reads see them as they are, writes
+         * make them all unknown */
+        int64_t lo, end;
+        int rc = stack_var_range(env, ptr, off - (int64_t)ptr->var_off.value, size, regno, " indirect access to",
+                                 &lo, &end);
+        if (rc || (rc = verifier_frame_grow(f, slot_of(lo) + 1)))
+            return rc;
+        note_depth(env, f, lo);
+        for (int64_t o = lo; o < end; o++) {
+            struct vslot *sl = &f->stack[slot_of(o)];
+            uint8_t *t = &sl->type[byte_of(o)];
+            if (*t == VSTACK_SPILL && (rc = break_spill(env, sl)))
+                return rc;
+            if (*t == VSTACK_INVALID)
+                env->reads_uninit_stack = true;
+            if (write)
+                *t = VSTACK_MISC;
+        }
+        return 0;
+    }
     if (off < -VERIFIER_STACK_SIZE || off + size > 0 || (size > 0 && off >= 0))
         return verifier_err(env, EACCES, "invalid indirect access to stack R%d off=%d size=%d", regno,
                             (int)off, size);
@@ -263,13 +387,8 @@ static int ctx_access(struct venv *env, int idx, int regno, const struct vreg *r
             const struct bpfvm_ctx_field *f = &d->fields[i];
             if ((uint32_t)off < f->off || (uint32_t)off + (uint32_t)size > f->off + f->size)
                 continue;
-            bool exact = (uint32_t)off == f->off && (uint32_t)size == f->size;
-            bool ok;
-            if (write)
-                ok = f->writable && exact;
-            else
-                ok = f->readable && (exact || (f->kind == BPFVM_CTX_SCALAR && f->narrow && off % size == 0));
-            if (!ok)
+            if (!progtype_access_allowed(f->off, f->size, f->kind == BPFVM_CTX_SCALAR, f->narrow, f->readable,
+                                         f->writable, (uint32_t)off, (uint32_t)size, write))
                 break;
             *kind = f->kind;
             if (env->aux) {
@@ -325,6 +444,17 @@ static int check_mem_access(struct venv *env, int idx, int regno, int off, int s
     int64_t total = (int64_t)r.off + off;
     switch (r.type) {
     case VREG_PTR_TO_STACK: {
+        if (!tnum_is_const(r.var_off)) {
+            if (kind == ACC_ATOMIC) {
+                struct vreg old;
+                if ((rc = stack_var_access(env, regno, &r, total, size, false, NULL, &old, false)))
+                    return rc;
+                if (out)
+                    *out = old;
+                return stack_var_access(env, regno, &r, total, size, true, NULL, NULL, false);
+            }
+            return stack_var_access(env, regno, &r, total, size, write, val, out, sx);
+        }
         total += (int64_t)r.var_off.value;
         if (tnum_is_const(r.var_off) && total % size) {
             char tn[64];
@@ -443,11 +573,7 @@ int verifier_check_store(struct venv *env, int idx, const struct bpfvm_insn *in)
     int size = isa_size_bytes(in->code);
     if (!reg_is_pointer(&val) && size < 8) {
         /* what lands in memory is the low `size` bytes */
-        if (tnum_is_const(val.var_off))
-            reg_mark_const(&val, size == 4 ? (uint32_t)val.var_off.value
-                                 : size == 2 ? (uint16_t)val.var_off.value : (uint8_t)val.var_off.value);
-        else
-            reg_mark_unknown(&val);
+        scalar_coerce(&val, size);
     }
     return check_mem_access(env, idx, in->dst_reg, in->off, size, ACC_WRITE, &val, NULL, false, is_st);
 }
@@ -585,6 +711,8 @@ int verifier_check_ld_abs(struct venv *env, const struct bpfvm_insn *in)
         return rc;
     if (env->cur->nrefs)
         return verifier_err(env, EINVAL, "BPF_LD_[ABS|IND] cannot be mixed with socket references");
+    if (env->cur->lock_map)
+        return verifier_err(env, EINVAL, "BPF_LD_[ABS|IND] cannot be used inside bpf_spin_lock-ed region");
     if (regs[6].type != VREG_PTR_TO_CTX || regs[6].off)
         return verifier_err(env, EINVAL, "at the time of BPF_LD_ABS|IND R6 != pointer to skb");
     if (ISA_MODE(in->code) == BPF_IND && reg_is_pointer(&regs[in->src_reg]) && !env->priv)

@@ -199,6 +199,8 @@ int verifier_state_copy(struct vstate *dst, const struct vstate *src)
     dst->insn_idx = src->insn_idx;
     dst->parent = src->parent;
     dst->may_goto_depth = src->may_goto_depth;
+    dst->lock_map = src->lock_map;
+    dst->lock_id = src->lock_id;
     for (int i = 0; i <= src->curframe; i++)
         if (!(dst->frame[i] = frame_dup(src->frame[i])))
             return -ENOMEM;
@@ -345,7 +347,9 @@ static bool states_equal(struct venv *env, const struct vstate *o, const struct 
                          bool exact)
 {
     struct idmap m = {.n = 0};
-    if (o->curframe != c->curframe || o->nrefs != c->nrefs)
+    if (o->curframe != c->curframe || o->nrefs != c->nrefs || o->lock_map != c->lock_map)
+        return false;
+    if (o->lock_map && !id_match(&m, o->lock_id, c->lock_id))
         return false;
     for (int i = 0; i < o->nrefs; i++)
         if (!id_match(&m, o->refs[i].id, c->refs[i].id))
@@ -383,7 +387,7 @@ void verifier_update_branch_counts(struct venv *env, struct vcheckpoint *ck)
  * covered by one still being explored needs no further work there. */
 static bool is_may_goto(const struct bpfvm_insn *in)
 {
-    return in->code == (BPF_JMP | BPF_JCOND) || (in->code == ISA_CALL && in->src_reg == 0 && in->imm == 181);
+    return in->code == (BPF_JMP | BPF_JCOND) || verifier_is_callback_call(in);
 }
 
 /* Widening at loops the run time bounds (may_goto, bpf_loop): scalars that changed since
@@ -417,6 +421,16 @@ static void widen(const struct vstate *o, struct vstate *c)
     }
 }
 
+/* Whether cur is in another run of a callback than old (the path went around the helper
+ * call that runs it, a loop the run time bounds) rather than around a loop of its own. */
+static bool in_later_callback_run(const struct vstate *old, const struct vstate *cur)
+{
+    for (int f = 1; f <= cur->curframe && f <= old->curframe; f++)
+        if (cur->frame[f]->in_callback && cur->frame[f]->cb_run != old->frame[f]->cb_run)
+            return true;
+    return false;
+}
+
 static void checkpoint_free(struct vcheckpoint *ck)
 {
     state_clear(&ck->st);
@@ -444,8 +458,15 @@ int verifier_is_state_visited(struct venv *env, int insn, bool force)
                 widen(&ck->st, cur);
                 widened = true;
             }
-            if (states_equal(env, &ck->st, cur, insn, true))
+            if (states_equal(env, &ck->st, cur, insn, true)) {
+                /* back in the same state in a later run of a callback: the helper bounds
+                 * the runs, so the state still being explored covers this one */
+                if (in_later_callback_run(&ck->st, cur)) {
+                    ck->hits++;
+                    return 1;
+                }
                 return verifier_err(env, EINVAL, "infinite loop detected at insn %d", insn);
+            }
             looping = true;
             link = &ck->next;
             continue;

@@ -140,9 +140,22 @@ static int do_check(struct venv *env)
     }
 }
 
+/* The kernel's license_is_gpl_compatible; no license given means "not checked". */
+static bool verifier_license_gpl(const char *license)
+{
+    static const char *const gpl[] = {"GPL", "GPL v2", "GPL and additional rights", "Dual BSD/GPL",
+                                      "Dual MIT/GPL", "Dual MPL/GPL"};
+    if (!license)
+        return true;
+    for (size_t i = 0; i < sizeof(gpl) / sizeof(gpl[0]); i++)
+        if (!strcmp(license, gpl[i]))
+            return true;
+    return false;
+}
+
 int bpfvm_verify(const struct bpfvm_insn *insns, size_t cnt, struct bpfvm_verify_opts *opts)
 {
-    if (!opts || opts->sz < sizeof(*opts) || (!insns && cnt))
+    if (!opts || opts->sz < offsetof(struct bpfvm_verify_opts, license) || (!insns && cnt))
         return -EINVAL;
     uint64_t t0 = now_ns();
     struct venv *env = calloc(1, sizeof(*env));
@@ -154,6 +167,7 @@ int bpfvm_verify(const struct bpfvm_insn *insns, size_t cnt, struct bpfvm_verify
     env->prog_type = opts->prog_type;
     env->ctx = opts->ctx ? opts->ctx : bpfvm_verify_ctx_desc(opts->prog_type);
     env->priv = !opts->unpriv;
+    env->gpl = verifier_license_gpl(opts->sz >= sizeof(*opts) ? opts->license : NULL);
     env->aux = opts->aux;
     env->insn_limit = opts->insn_limit ? opts->insn_limit : VERIFIER_INSN_LIMIT;
     env->log.level = opts->log_level;
@@ -180,7 +194,7 @@ int bpfvm_verify(const struct bpfvm_insn *insns, size_t cnt, struct bpfvm_verify
         goto out;
     }
     if (opts->unpriv && opts->prog_type != BPFVM_PROG_TYPE_SOCKET_FILTER && opts->prog_type != BPFVM_PROG_TYPE_UNSPEC) {
-        rc = verifier_err(env, EPERM, "program type %s needs privileges", verifier_prog_type_name(opts->prog_type));
+        rc = verifier_err(env, EPERM, "program type %s needs privileges", bpfvm_prog_type_name((enum bpfvm_prog_type)opts->prog_type));
         goto out;
     }
     env->explored = calloc(cnt, sizeof(*env->explored));
@@ -225,6 +239,9 @@ out:
     free(env->second_slot);
     free(env->insn_subprog);
     free(env->insn_ptr_type);
+    for (size_t i = 0; i < env->ninner; i++)
+        free(env->inner[i].tmpl);
+    free(env->inner);
     free(env);
     return rc;
 }

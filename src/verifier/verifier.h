@@ -97,6 +97,7 @@ struct vframe {
     int frameno;
     bool in_callback;   /* a bpf_loop callback: r0 must be 0 or 1 at exit */
     int cb_callsite;    /* the helper call that runs the callback */
+    uint32_t cb_run;    /* which entry into a callback this frame is (distinct per entry) */
     int nslots;         /* allocated slots */
     struct vslot *stack;
 };
@@ -116,6 +117,10 @@ struct vstate {
     int nrefs;
     struct vcheckpoint *parent; /* the checkpoint this path descends from */
     uint32_t may_goto_depth;
+    /* the bpf_spin_lock held (at most one): the map value's map and the id of the pointer
+     * it was taken through; lock_map NULL when none */
+    const struct bpfvm_map *lock_map;
+    uint32_t lock_id;
 };
 
 /* A state remembered at a prune point. */
@@ -157,6 +162,9 @@ struct venv {
     const struct bpfvm_ctx_desc *ctx;
     uint32_t prog_type;
     bool priv;                   /* allow pointer leaks, loops, uninitialised stack reads */
+    bool gpl;                    /* GPL-compatible license (or none given): GPL-only helpers */
+    struct vinner { const struct bpfvm_map *outer; struct bpfvm_map *tmpl; } *inner;
+    size_t ninner;               /* map-in-map: inner map templates (check_call.c) */
     struct vstate *cur;
     struct vpending *stack;      /* branches still to explore */
     size_t nstack, capstack;
@@ -169,6 +177,7 @@ struct venv {
     int nsubprogs;
     struct bpfvm_verify_aux *aux;
     uint32_t id_gen;
+    uint32_t cb_runs;            /* callback entries so far (vframe.cb_run) */
     uint64_t insn_processed, insn_limit;
     uint32_t total_states, cur_states, peak_states, max_states_per_insn;
     int prev_insn_idx;
@@ -246,48 +255,11 @@ int verifier_check_cond_jmp(struct venv *env, int idx, const struct bpfvm_insn *
 int verifier_push_branch(struct venv *env, int insn_idx, int prev_idx, struct vstate **out);
 
 /* ---- check_call.c ---- */
-int verifier_check_helper_call(struct venv *env, int idx, const struct bpfvm_insn *in);
+/* A call of a helper that runs a callback repeatedly (bpf_loop, for_each_map_elem). */
+bool verifier_is_callback_call(const struct bpfvm_insn *in);
 int verifier_check_pseudo_call(struct venv *env, int idx, const struct bpfvm_insn *in, int *next);
 int verifier_check_exit(struct venv *env, int idx, int *next, bool *path_done);
 void verifier_release_ref(struct venv *env, uint32_t ref_obj_id);
 
-/* ---- helper prototypes (helper_protos.c, until src/helpers/helpers.h lands) ---- */
-enum varg_type {
-    VARG_DONTCARE = 0,
-    VARG_ANYTHING,
-    VARG_CONST_MAP_PTR,
-    VARG_PTR_TO_MAP_KEY,
-    VARG_PTR_TO_MAP_VALUE,
-    VARG_PTR_TO_MEM,          /* readable memory, size in the next argument */
-    VARG_PTR_TO_UNINIT_MEM,   /* writable memory, size in the next argument */
-    VARG_CONST_SIZE,
-    VARG_CONST_SIZE_OR_ZERO,
-    VARG_PTR_TO_CTX,
-    VARG_CONST_ALLOC_SIZE_OR_ZERO,
-    VARG_PTR_TO_RINGBUF_MEM,  /* a record from bpf_ringbuf_reserve (released) */
-    VARG_PTR_TO_FUNC,         /* callback subprogram */
-    VARG_PTR_TO_STACK_OR_NULL,
-    VARG_PTR_TO_SPIN_LOCK,
-};
-enum vret_type {
-    VRET_INTEGER = 0,
-    VRET_VOID,
-    VRET_PTR_TO_MAP_VALUE_OR_NULL,
-    VRET_PTR_TO_RINGBUF_MEM_OR_NULL,
-};
-struct vhelper_proto {
-    uint32_t id;
-    const char *name;
-    uint8_t ret;
-    uint8_t args[5];
-    bool pkt_access;        /* may take packet pointers as memory arguments */
-    bool changes_pkt_data;  /* invalidates packet pointers */
-    bool needs_priv;
-    bool gpl_only;
-};
-const struct vhelper_proto *verifier_helper_proto(uint32_t id);
-
-/* ---- ctx_desc.c ---- */
-const char *verifier_prog_type_name(uint32_t type);
 
 #endif

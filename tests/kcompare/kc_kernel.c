@@ -169,7 +169,8 @@ static int kk_open(const char *path, const char *only, struct kc_obj **out, char
 }
 
 static int kk_run(struct kc_obj *o, const char *prog, const void *in, uint32_t in_len,
-                  void *out, uint32_t *out_len, uint64_t *retval, char *err, size_t errlen)
+                  void *out, uint32_t *out_len, struct kc_ctx *ctx, uint64_t *retval,
+                  char *err, size_t errlen)
 {
     struct bpf_program *p = bpf_object__find_program_by_name(o->obj, prog);
     if (!p) {
@@ -178,6 +179,12 @@ static int kk_run(struct kc_obj *o, const char *prog, const void *in, uint32_t i
     }
     LIBBPF_OPTS(bpf_test_run_opts, t, .data_in = in, .data_size_in = in_len, .data_out = out,
                 .data_size_out = *out_len, .repeat = 1);
+    if (ctx) {
+        t.ctx_in = ctx->in;
+        t.ctx_size_in = ctx->in_len;
+        t.ctx_out = ctx->out;
+        t.ctx_size_out = ctx->out_len;
+    }
     int rc = bpf_prog_test_run_opts(bpf_program__fd(p), &t);
     if (rc) {
         rc = -errno;
@@ -186,6 +193,8 @@ static int kk_run(struct kc_obj *o, const char *prog, const void *in, uint32_t i
     }
     *retval = t.retval;
     *out_len = t.data_size_out;
+    if (ctx)
+        ctx->out_len = t.ctx_size_out;
     return 0;
 }
 

@@ -57,14 +57,23 @@ struct kc_map {
 int kc_snapshot(struct kc_map *m, struct kc_list *out, char *err, size_t errlen);
 
 struct kc_obj;
+/* The context of a test run: ctx_in and where ctx_out goes. */
+struct kc_ctx {
+    const void *in;
+    uint32_t in_len;
+    void *out;
+    uint32_t out_len; /* in: capacity, out: ctx_size_out */
+};
 struct kc_side {
     const char *name;
     /* only: load just this program (NULL: all of them) */
     int (*open)(const char *path, const char *only, struct kc_obj **out, char *err, size_t errlen);
     void (*close)(struct kc_obj *o);
-    /* BPF_PROG_TEST_RUN once; out_len in: capacity, out: data_size_out */
+    /* BPF_PROG_TEST_RUN once; out_len in: capacity, out: data_size_out.  ctx: ctx_in (NULL:
+     * none) and ctx_out (NULL: none; ctx_out_len in: capacity, out: ctx_size_out) */
     int (*run)(struct kc_obj *o, const char *prog, const void *in, uint32_t in_len, void *out,
-               uint32_t *out_len, uint64_t *retval, char *err, size_t errlen);
+               uint32_t *out_len, struct kc_ctx *ctx, uint64_t *retval, char *err,
+               size_t errlen);
     int (*map_cnt)(struct kc_obj *o);
     const char *(*map_name)(struct kc_obj *o, int i);
     int (*map)(struct kc_obj *o, const char *name, struct kc_map *out);

@@ -108,7 +108,8 @@ static int kv_open(const char *path, const char *only, struct kc_obj **out, char
 }
 
 static int kv_run(struct kc_obj *o, const char *prog, const void *in, uint32_t in_len,
-                  void *out, uint32_t *out_len, uint64_t *retval, char *err, size_t errlen)
+                  void *out, uint32_t *out_len, struct kc_ctx *ctx, uint64_t *retval,
+                  char *err, size_t errlen)
 {
     struct bpfvm_program *p = bpfvm_object_find_program_by_name(o->obj, prog);
     if (!p) {
@@ -118,11 +119,19 @@ static int kv_run(struct kc_obj *o, const char *prog, const void *in, uint32_t i
     struct bpfvm_test_run_opts t = {
         .sz = sizeof(t), .data_in = in, .data_size_in = in_len, .data_out = out,
         .data_size_out = *out_len, .repeat = 1, .errbuf = err, .errbuf_len = errlen};
+    if (ctx) {
+        t.ctx_in = ctx->in;
+        t.ctx_size_in = ctx->in_len;
+        t.ctx_out = ctx->out;
+        t.ctx_size_out = ctx->out_len;
+    }
     int rc = bpfvm_program_test_run(p, &t);
     if (rc)
         return rc;
     *retval = t.retval;
     *out_len = t.data_size_out;
+    if (ctx)
+        ctx->out_len = t.ctx_size_out;
     return 0;
 }
 

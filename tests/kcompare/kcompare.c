@@ -86,6 +86,109 @@ static void fix_small_loop(uint8_t *p, int run, uint64_t *rng)
     p[1] = (uint8_t)(run * 7 % 70); /* stop index: inside and outside the loop count */
 }
 
+/* ---- packet helpers (progs/packet.bpf.c): rows of parameters, one row per run ---- */
+static void kc_put32(uint8_t *p, uint32_t v)
+{
+    for (int i = 0; i < 4; i++)
+        p[i] = (uint8_t)(v >> (8 * i));
+}
+
+/* payload[4i..4i+3] = row[i] for the first ncol words of row run % nrows */
+static void kc_rows(uint8_t *p, int run, const uint32_t *rows, int nrows, int ncol)
+{
+    const uint32_t *r = rows + (size_t)(run % nrows) * (size_t)ncol;
+    for (int i = 0; i < ncol; i++)
+        kc_put32(p + 4 * i, r[i]);
+}
+#define KC_ROWS_FIX(name, ncol, ...)                                                           \
+    static void name(uint8_t *p, int run, uint64_t *rng)                                       \
+    {                                                                                          \
+        static const uint32_t rows[][ncol] = {__VA_ARGS__};                                    \
+        (void)rng;                                                                             \
+        kc_rows(p, run, &rows[0][0], (int)(sizeof(rows) / sizeof(rows[0])), ncol);             \
+    }
+#define N(x) ((uint32_t)(int32_t)(x))
+
+/* deltas: the 14-byte minimum, the 256 - 40 bytes of headroom, INT_MIN/INT_MAX */
+KC_ROWS_FIX(fix_xdp_head, 2, {N(-14), 0}, {N(-216), 0}, {N(-217), 0}, {N(-216), N(-1)}, {60, 0},
+            {61, 0}, {N(-100), 100}, {0, 0}, {30, N(-246)}, {30, N(-247)}, {1, N(-1)},
+            {0x80000000u, 0}, {0x7fffffff, 0}, {N(-256), 0}, {59, 2})
+/* meta, head, meta: alignment, the 255-byte limit, the frame header, data */
+KC_ROWS_FIX(fix_xdp_meta, 3, {N(-4), 0, 0}, {N(-8), N(-10), 0}, {N(-32), 0, N(-4)},
+            {N(-216), 0, 0}, {N(-220), 0, 0}, {0, 60, N(-252)}, {0, 60, N(-256)},
+            {N(-3), 0, 0}, {4, 0, 0}, {N(-8), N(-208), 0}, {N(-8), N(-209), 0}, {N(-8), 50, 0},
+            {N(-4), 60, 4}, {N(-36), 0, 0}, {N(-40), N(-100), 0}, {N(-8), 0, 8},
+            {0x80000000u, 0, 0x7fffffff})
+/* tail, head, tail: the page's end (4096 - 320), the 14-byte minimum, zeroed growth */
+KC_ROWS_FIX(fix_xdp_tail, 3, {1, 0, 0}, {100, 0, 0}, {3446, 0, 0}, {3447, 0, 0}, {N(-60), 0, 0},
+            {N(-61), 0, 0}, {0, N(-200), 3446}, {0, 60, N(-1)}, {0x80000000u, 0, 0},
+            {0x7fffffff, 0, 0}, {N(-50), 0, 50}, {N(-10), N(-100), 10}, {3000, 40, 446},
+            {0, 0, 0}, {0, 0, 3447})
+KC_ROWS_FIX(fix_xdp_bytes, 2, {0, 66}, {66, 0}, {67, 70}, {73, 74}, {74, 67}, {0xffff, 0},
+            {0x10000, 0x10000}, {0xffffffff, 0xffff}, {10, 20})
+KC_ROWS_FIX(fix_xdp_redirect, 2, {5, 0}, {1, 1}, {0, 2}, {7, 0x80})
+/* offset, relative offset, header (0 MAC, 1 network, 2 neither) */
+KC_ROWS_FIX(fix_tc_load, 3, {0, 0, 0}, {66, 0, 1}, {67, 52, 0}, {73, 53, 1},
+            {0x7fffffff, 66, 0}, {0x80000000u, 67, 1}, {0xffff, 0xffff, 0},
+            {0x10000, 0x10000, 1}, {10, 10, 2}, {0, 60, 0}, {0, 61, 0}, {0, 56, 1}, {0, 57, 1})
+KC_ROWS_FIX(fix_sock_load, 3, {0, 0, 0}, {52, 0, 1}, {53, 66, 0}, {59, 67, 1},
+            {0x7fffffff, 52, 1}, {0xffff, 53, 1}, {10, 10, 2}, {0, 56, 1}, {0, 57, 1})
+/* offset, flags */
+KC_ROWS_FIX(fix_tc_store, 2, {0, 0}, {70, 0}, {71, 0}, {74, 0}, {0x7fffffff, 0}, {0x80000000u, 0},
+            {42, 1}, {42, 2}, {42, 3}, {42, 4}, {12, 0x10}, {0, 0xffffffff})
+KC_ROWS_FIX(fix_tc_pull, 1, {0}, {1}, {74}, {75}, {0xffffffff}, {14})
+KC_ROWS_FIX(fix_tc_redirect, 2, {3, 0}, {3, 1}, {3, 2}, {0, 0x10}, {1, 0xffffffff})
+
+/* l3/l4_csum_replace: offset, l3 flags, l4 flags, the field's value first (0x10000: keep it),
+ * from/to (0 random, 1 from = 0, 2 to = from, 3 from = the field's value, to = 0) */
+static void fix_tc_csum(uint8_t *p, int run, uint64_t *rng)
+{
+    static const uint32_t rows[][5] = {
+        {24, 2, 2, 0x10000, 0},     {24, 4, 4, 0x10000, 0},      {24, 0, 0, 0x10000, 1},
+        {24, 0, 0, 0x10000, 0},     {40, 2, 0x22, 0x10000, 0},   {40, 4, 0x64, 0x10000, 0},
+        {40, 4, 0x14, 0x10000, 0},  {40, 4, 0x84, 0x10000, 0},   {40, 4, 0x24, 0xffff, 0},
+        {40, 2, 0x22, 0x0001, 0},   {24, 1, 3, 0x10000, 0},      {24, 0x10, 0x100, 0x10000, 0},
+        {25, 2, 2, 0x10000, 0},     {72, 2, 2, 0x10000, 0},      {74, 2, 2, 0x10000, 0},
+        {0x10000, 2, 2, 0x10000, 0}, {24, 2, 2, 0x0000, 2},      {24, 4, 0x24, 0xfffe, 2},
+        {24, 2, 0x22, 0xffff, 3},   {40, 4, 0x24, 0x0000, 3},    {24, 2, 2, 0xffff, 2},
+        {24, 4, 4, 0x0000, 2},      {40, 0, 0x20, 0x1234, 1},    {40, 0, 0x60, 0x0000, 1},
+    };
+    const uint32_t *r = rows[run % (int)(sizeof(rows) / sizeof(rows[0]))];
+    uint32_t from = (uint32_t)kc_rand(rng), to = (uint32_t)kc_rand(rng);
+    if (r[4] == 1)
+        from = 0;
+    else if (r[4] == 2)
+        to = from;
+    else if (r[4] == 3)
+        from = r[3] & 0xffff, to = 0;
+    if (r[2] & 2) { /* 16-bit fields: keep the values within 16 bits sometimes */
+        if (run & 1)
+            from &= 0xffff, to &= 0xffff;
+    }
+    kc_put32(p, r[0]);
+    kc_put32(p + 4, from);
+    kc_put32(p + 8, to);
+    p[12] = (uint8_t)r[1];
+    p[13] = (uint8_t)r[2];
+    p[14] = (uint8_t)(r[2] >> 8);
+    p[16] = (uint8_t)(r[3] >> 8); /* network order */
+    p[17] = (uint8_t)r[3];
+    p[18] = r[3] < 0x10000;
+}
+
+/* ctx_in: struct xdp_md with data 0 and data_end the packet's length; struct __sk_buff zero */
+static uint32_t kc_ctx_xdp(uint8_t *c, int run)
+{
+    (void)run;
+    kc_put32(c + 4, KC_PKT_LEN);
+    return 24;
+}
+static uint32_t kc_ctx_skb(uint8_t *c, int run)
+{
+    (void)c, (void)run;
+    return 192;
+}
+
 /* ---- host-side setup ---- */
 static int setup_prog_array(const struct kc_side *s, struct kc_obj *o)
 {
@@ -133,45 +236,59 @@ struct kc_case {
     unsigned flags;
     const char *xfail; /* a known bpfvm divergence: why */
     int (*xfail_if)(void); /* NULL: always expected; else only when this says so */
+    /* NULL: no context; else it fills ctx_in for `run` and returns its size, and ctx_out is
+     * compared too */
+    uint32_t (*ctx)(uint8_t *ctx_in, int run);
 };
 
 static const struct kc_case kc_cases[] = {
-    {"kv", "kv_array", 40, NULL, NULL, 0, NULL, NULL},
-    {"kv", "kv_percpu_array", 40, NULL, NULL, 0, NULL, NULL},
-    {"kv", "kv_hash", 40, NULL, NULL, 0, NULL, NULL},
-    {"kv", "kv_hash_noprealloc", 40, NULL, NULL, 0, NULL, NULL},
-    {"kv", "kv_percpu_hash", 40, NULL, NULL, 0, NULL, NULL},
-    {"kv", "kv_lru_hash", 40, NULL, NULL, 0, NULL, NULL},
-    {"kv", "kv_lru_percpu_hash", 40, NULL, NULL, 0, NULL, NULL},
-    {"kv", "kv_hash_xdp", 20, NULL, NULL, 0, NULL, NULL},
-    {"lpm", "lpm_trie", 40, fix_lpm, NULL, 0, NULL, NULL},
-    {"lpm", "lpm_trie", 40, fix_lpm, NULL, F_LPM_RAW, NULL, NULL},
-    {"queue_stack", "qs_queue", 30, NULL, NULL, 0, NULL, NULL},
-    {"queue_stack", "qs_stack", 30, NULL, NULL, 0, NULL, NULL},
-    {"queue_stack", "qs_pop_empty", 2, NULL, NULL, 0, NULL, NULL},
-    {"ringbuf", "ringbuf_ops", 16, NULL, NULL, 0, NULL, NULL},
-    {"perf", "perf_output", 16, NULL, NULL, 0, NULL, NULL},
-    {"perf", "perf_output_xdp", 12, NULL, NULL, 0, NULL, NULL},
-    {"perf", "perf_ctxlen", 4, NULL, NULL, 0, NULL, NULL},
-    {"progarray", "tail_entry", 30, NULL, setup_prog_array, 0, NULL, NULL},
-    {"mim", "mim_array", 24, NULL, setup_mim, 0, NULL, NULL},
-    {"mim", "mim_hash", 24, NULL, setup_mim, 0, NULL, NULL},
-    {"nondet", "nd_clocks", 6, NULL, NULL, F_CLOCKS, NULL, NULL},
+    {"kv", "kv_array", 40, NULL, NULL, 0, NULL, NULL, NULL},
+    {"kv", "kv_percpu_array", 40, NULL, NULL, 0, NULL, NULL, NULL},
+    {"kv", "kv_hash", 40, NULL, NULL, 0, NULL, NULL, NULL},
+    {"kv", "kv_hash_noprealloc", 40, NULL, NULL, 0, NULL, NULL, NULL},
+    {"kv", "kv_percpu_hash", 40, NULL, NULL, 0, NULL, NULL, NULL},
+    {"kv", "kv_lru_hash", 40, NULL, NULL, 0, NULL, NULL, NULL},
+    {"kv", "kv_lru_percpu_hash", 40, NULL, NULL, 0, NULL, NULL, NULL},
+    {"kv", "kv_hash_xdp", 20, NULL, NULL, 0, NULL, NULL, NULL},
+    {"lpm", "lpm_trie", 40, fix_lpm, NULL, 0, NULL, NULL, NULL},
+    {"lpm", "lpm_trie", 40, fix_lpm, NULL, F_LPM_RAW, NULL, NULL, NULL},
+    {"queue_stack", "qs_queue", 30, NULL, NULL, 0, NULL, NULL, NULL},
+    {"queue_stack", "qs_stack", 30, NULL, NULL, 0, NULL, NULL, NULL},
+    {"queue_stack", "qs_pop_empty", 2, NULL, NULL, 0, NULL, NULL, NULL},
+    {"ringbuf", "ringbuf_ops", 16, NULL, NULL, 0, NULL, NULL, NULL},
+    {"perf", "perf_output", 16, NULL, NULL, 0, NULL, NULL, NULL},
+    {"perf", "perf_output_xdp", 12, NULL, NULL, 0, NULL, NULL, NULL},
+    {"perf", "perf_ctxlen", 4, NULL, NULL, 0, NULL, NULL, NULL},
+    {"progarray", "tail_entry", 30, NULL, setup_prog_array, 0, NULL, NULL, NULL},
+    {"mim", "mim_array", 24, NULL, setup_mim, 0, NULL, NULL, NULL},
+    {"mim", "mim_hash", 24, NULL, setup_mim, 0, NULL, NULL, NULL},
+    {"nondet", "nd_clocks", 6, NULL, NULL, F_CLOCKS, NULL, NULL, NULL},
     {"nondet", "nd_clocks", 2, NULL, NULL, F_JIFFIES,
      "bpf_jiffies64 could not learn the kernel's HZ (/proc/timer_list needs root) and assumed 250",
-     kc_hz_unknown},
-    {"nondet", "nd_current_task", 3, NULL, NULL, F_TASK, NULL, NULL},
-    {"helpers", "fmt_printk", 6, NULL, NULL, F_TRACE, NULL, NULL},
-    {"helpers", "fmt_snprintf", 20, NULL, NULL, 0, NULL, NULL},
-    {"helpers", "loop_helper", 20, fix_small_loop, NULL, 0, NULL, NULL},
-    {"helpers", "for_each_elem", 20, NULL, NULL, 0, NULL, NULL},
-    {"helpers", "str_to_num", 21, fix_strtol, NULL, 0, NULL, NULL},
+     kc_hz_unknown, NULL},
+    {"nondet", "nd_current_task", 3, NULL, NULL, F_TASK, NULL, NULL, NULL},
+    {"helpers", "fmt_printk", 6, NULL, NULL, F_TRACE, NULL, NULL, NULL},
+    {"helpers", "fmt_snprintf", 20, NULL, NULL, 0, NULL, NULL, NULL},
+    {"helpers", "loop_helper", 20, fix_small_loop, NULL, 0, NULL, NULL, NULL},
+    {"helpers", "for_each_elem", 20, NULL, NULL, 0, NULL, NULL, NULL},
+    {"helpers", "str_to_num", 21, fix_strtol, NULL, 0, NULL, NULL, NULL},
     {"helpers", "strtol_error_result", 1, NULL, NULL, 0,
      "bpfvm follows Linux >= 6.12, which sets *res to 0 before parsing; older kernels leave it",
-     kc_kernel_before_6_12},
-    {"helpers", "spin_lock_helper", 8, NULL, NULL, 0, NULL, NULL},
-    {"helpers", "spin_lock_helper", 2, NULL, NULL, F_LOCKED, NULL, NULL},
-    {"helpers", "csum_diff_helper", 20, NULL, NULL, 0, NULL, NULL},
+     kc_kernel_before_6_12, NULL},
+    {"helpers", "spin_lock_helper", 8, NULL, NULL, 0, NULL, NULL, NULL},
+    {"helpers", "spin_lock_helper", 2, NULL, NULL, F_LOCKED, NULL, NULL, NULL},
+    {"helpers", "csum_diff_helper", 20, NULL, NULL, 0, NULL, NULL, NULL},
+    {"packet", "xdp_head", 15, fix_xdp_head, NULL, 0, NULL, NULL, kc_ctx_xdp},
+    {"packet", "xdp_meta", 17, fix_xdp_meta, NULL, 0, NULL, NULL, kc_ctx_xdp},
+    {"packet", "xdp_tail", 15, fix_xdp_tail, NULL, 0, NULL, NULL, kc_ctx_xdp},
+    {"packet", "xdp_bytes", 9, fix_xdp_bytes, NULL, 0, NULL, NULL, kc_ctx_xdp},
+    {"packet", "xdp_redirect", 4, fix_xdp_redirect, NULL, 0, NULL, NULL, NULL},
+    {"packet", "tc_load", 13, fix_tc_load, NULL, 0, NULL, NULL, kc_ctx_skb},
+    {"packet", "sock_load", 9, fix_sock_load, NULL, 0, NULL, NULL, kc_ctx_skb},
+    {"packet", "tc_store", 12, fix_tc_store, NULL, 0, NULL, NULL, kc_ctx_skb},
+    {"packet", "tc_csum", 48, fix_tc_csum, NULL, 0, NULL, NULL, kc_ctx_skb},
+    {"packet", "tc_pull", 6, fix_tc_pull, NULL, 0, NULL, NULL, kc_ctx_skb},
+    {"packet", "tc_redirect", 5, fix_tc_redirect, NULL, 0, NULL, NULL, NULL},
 };
 
 /* ---- one case ---- */
@@ -271,21 +388,30 @@ static int kc_run_case(const char *dir, const struct kc_case *c, char *msg, size
     for (const char *s = c->prog; *s; s++)
         rng = (rng ^ (uint8_t)*s) * 0x100000001b3ull;
     for (int run = 0; run < c->runs && !ret; run++) {
-        uint8_t payload[32], pkt[KC_PKT_LEN], ok[256], ov[256];
+        /* data_out up to a page: XDP programs may grow the packet */
+        static uint8_t ok[4096], ov[4096];
+        uint8_t payload[32], pkt[KC_PKT_LEN], cin[256], cok[256], cov[256];
         for (int i = 0; i < 32; i++)
             payload[i] = (uint8_t)(kc_rand(&rng) >> 24);
         if (c->fix)
             c->fix(payload, run, &rng);
         kc_packet(pkt, payload);
         uint32_t lk = sizeof(ok), lv = sizeof(ov);
+        memset(cin, 0, sizeof(cin));
+        memset(cok, 0, sizeof(cok));
+        memset(cov, 0, sizeof(cov));
+        uint32_t clen = c->ctx ? c->ctx(cin, run) : 0;
+        struct kc_ctx ck = {cin, clen, cok, sizeof(cok)}, cv = {cin, clen, cov, sizeof(cov)};
         uint64_t rk = 0, rv = 0;
         struct kc_clock before_k, after_k, before_v, after_v;
         kc_clock_now(&before_k);
-        int ek = kc_kernel_side.run(pr.k, c->prog, pkt, sizeof(pkt), ok, &lk, &rk, err, sizeof(err));
+        int ek = kc_kernel_side.run(pr.k, c->prog, pkt, sizeof(pkt), ok, &lk, c->ctx ? &ck : NULL,
+                                    &rk, err, sizeof(err));
         kc_clock_now(&after_k);
         char errv[256] = "";
         kc_clock_now(&before_v);
-        int ev = kc_vm_side.run(pr.v, c->prog, pkt, sizeof(pkt), ov, &lv, &rv, errv, sizeof(errv));
+        int ev = kc_vm_side.run(pr.v, c->prog, pkt, sizeof(pkt), ov, &lv, c->ctx ? &cv : NULL,
+                                &rv, errv, sizeof(errv));
         kc_clock_now(&after_v);
         if (ek || ev) {
             snprintf(msg, len, "run %d: test run failed: kernel %d (%s), bpfvm %d (%s)", run, ek,
@@ -315,6 +441,16 @@ static int kc_run_case(const char *dir, const struct kc_case *c, char *msg, size
         if (lk != lv || memcmp(ok, ov, lk < sizeof(ok) ? lk : sizeof(ok))) {
             kc_hexdiff(d, sizeof(d), ok, lk, ov, lv);
             snprintf(msg, len, "run %d: %s", run, d);
+            ret = 1;
+            break;
+        }
+        if (c->ctx && (ck.out_len != cv.out_len || memcmp(cok, cov, sizeof(cok)))) {
+            uint32_t i = 0;
+            while (i < sizeof(cok) && cok[i] == cov[i])
+                i++;
+            snprintf(msg, len, "run %d: ctx_out differs at byte %u (kernel %u bytes, bpfvm %u): "
+                     "kernel %02x, bpfvm %02x", run, i, ck.out_len, cv.out_len,
+                     i < sizeof(cok) ? cok[i] : 0, i < sizeof(cov) ? cov[i] : 0);
             ret = 1;
             break;
         }

@@ -8,6 +8,10 @@
 #define TC 3
 #define XDP 6
 #define HASH48 {{1, 4, 8, 16}}
+/* hash of struct { struct bpf_spin_lock l; u32 x; } */
+#define LOCKMAP {{1, 4, 8, 16, 1}}
+/* map 0: an 8-byte ARRAY (the inner template), map 1: outer map of type T holding it */
+#define MIM(T) {{2, 4, 8, 4}, {T, 4, 4, 2, 0, 1}}
 #define ARRAY48 {{2, 4, 8, 4}}
 #define RINGBUF {{27, 0, 0, 4096}}
 
@@ -15,6 +19,7 @@
 #define XP "r2 = *(u32 *)(r1 + 0)\nr3 = *(u32 *)(r1 + 4)\n"
 /* map lookup of key 0 in map 0 -> r0 */
 #define LOOKUP "r1 = 0\n*(u32 *)(r10 - 4) = r1\nr2 = r10\nr2 += -4\nr1 = map[idx:0] ll\ncall 1\n"
+#define LOOKUP_OUTER "r1 = 0\n*(u32 *)(r10 - 4) = r1\nr2 = r10\nr2 += -4\nr1 = map[idx:1] ll\ncall 1\n"
 #define LOOKUP_K1 "r1 = 1\n*(u32 *)(r10 - 4) = r1\nr2 = r10\nr2 += -4\nr1 = map[idx:0] ll\ncall 1\n"
 
 const struct vcase vcases[] = {
@@ -140,6 +145,40 @@ const struct vcase vcases[] = {
     {"range decides branch", SKF, 'A', NULL, "r1 = *(u32 *)(r1 + 0)\nr1 &= 15\nif r1 > 20 goto bad\nr0 = 0\nexit\nbad: r0 = *(u64 *)(r9 + 0)\nexit\n"},
     {"jset known bits", SKF, 'A', NULL, "r1 = *(u32 *)(r1 + 0)\nr1 &= 6\nif r1 & 1 goto bad\nr0 = 0\nexit\nbad: r0 = *(u64 *)(r9 + 0)\nexit\n"},
     {"jmp32 signed", SKF, 'A', NULL, "r1 = *(u32 *)(r1 + 0)\nif w1 s< 0 goto out\nif w1 s> 3 goto out\nr2 = r10\nr2 += -8\nr3 = 0\n*(u64 *)(r10 - 8) = r3\nr0 = 0\nout: r0 = 0\nexit\n"},
+    /* ---- spin locks (a hash whose value is struct { struct bpf_spin_lock l; u32 x; }) ---- */
+    {"spin lock and unlock", TC, 'A', NULL, LOOKUP "if r0 == 0 goto out\nr6 = r0\nr1 = r6\ncall 93\nr1 = *(u32 *)(r6 + 4)\nr1 += 1\n*(u32 *)(r6 + 4) = r1\nr1 = r6\ncall 94\nout: r0 = 0\nexit\n", LOCKMAP},
+    {"spin lock held at exit", TC, 'R', "BPF_EXIT instruction in main prog cannot be used inside bpf_spin_lock-ed region", LOOKUP "if r0 == 0 goto out\nr1 = r0\ncall 93\nout: r0 = 0\nexit\n", LOCKMAP},
+    {"spin lock twice", TC, 'R', "function calls are not allowed while holding a lock", LOOKUP "if r0 == 0 goto out\nr6 = r0\nr1 = r6\ncall 93\nr1 = r6\ncall 93\nr1 = r6\ncall 94\nout: r0 = 0\nexit\n", LOCKMAP},
+    {"spin unlock without lock", TC, 'R', "bpf_spin_unlock without taking a lock", LOOKUP "if r0 == 0 goto out\nr1 = r0\ncall 94\nout: r0 = 0\nexit\n", LOCKMAP},
+    {"spin lock wrong offset", TC, 'R', "off 4 doesn't point to 'struct bpf_spin_lock' that is at 0", LOOKUP "if r0 == 0 goto out\nr6 = r0\nr1 = r6\nr1 += 4\ncall 93\nr1 = r6\ncall 94\nout: r0 = 0\nexit\n", LOCKMAP},
+    {"spin lock read directly", TC, 'R', "bpf_spin_lock cannot be accessed directly by load/store", LOOKUP "if r0 == 0 goto out\nr0 = *(u32 *)(r0 + 0)\nout: r0 = 0\nexit\n", LOCKMAP},
+    {"spin lock without BTF lock", TC, 'R', "has to have BTF in order to use bpf_spin_lock", LOOKUP "if r0 == 0 goto out\nr6 = r0\nr1 = r6\ncall 93\nr1 = r6\ncall 94\nout: r0 = 0\nexit\n", HASH48},
+    {"helper call under spin lock", TC, 'R', "function calls are not allowed while holding a lock", LOOKUP "if r0 == 0 goto out\nr6 = r0\nr1 = r6\ncall 93\ncall 5\nr1 = r6\ncall 94\nout: r0 = 0\nexit\n", LOCKMAP},
+    {"spin unlock of another value", TC, 'R', "bpf_spin_unlock of different lock", LOOKUP "if r0 == 0 goto out\nr6 = r0\n" LOOKUP_K1 "if r0 == 0 goto out\nr7 = r0\nr1 = r6\ncall 93\nr1 = r7\ncall 94\nout: r0 = 0\nexit\n", LOCKMAP},
+    {"spin lock and LD_ABS", SKF, 'R', "inside bpf_spin_lock-ed region", "r6 = r1\n" LOOKUP "if r0 == 0 goto out\nr7 = r0\nr1 = r7\ncall 93\nr0 = *(u8 *)skb[0]\nr1 = r7\ncall 94\nout: r0 = 0\nexit\n", LOCKMAP},
+    {"spin lock in array, both branches unlock", TC, 'A', NULL, LOOKUP "if r0 == 0 goto out\nr6 = r0\nr1 = r6\ncall 93\nr1 = *(u32 *)(r6 + 4)\nif r1 > 5 goto big\nr1 = r6\ncall 94\nr0 = 1\nexit\nbig: r1 = r6\ncall 94\nr0 = 2\nexit\nout: r0 = 0\nexit\n", {{2, 4, 8, 4, 1}}},
+    /* ---- map in map (outer ARRAY_OF_MAPS / HASH_OF_MAPS of 8-byte ARRAYs) ---- */
+    {"map in map lookup", XDP, 'A', NULL, LOOKUP_OUTER "if r0 == 0 goto out\nr1 = r0\nr2 = 0\n*(u32 *)(r10 - 8) = r2\nr2 = r10\nr2 += -8\ncall 1\nif r0 == 0 goto out\nr0 = *(u64 *)(r0 + 0)\nr0 &= 3\nexit\nout: r0 = 2\nexit\n", MIM(12)},
+    {"map in map hash lookup", XDP, 'A', NULL, LOOKUP_OUTER "if r0 == 0 goto out\nr1 = r0\nr2 = 0\n*(u32 *)(r10 - 8) = r2\nr2 = r10\nr2 += -8\ncall 1\nif r0 == 0 goto out\nr1 = 7\n*(u64 *)(r0 + 0) = r1\nout: r0 = 2\nexit\n", MIM(13)},
+    {"map in map unchecked inner", XDP, 'R', "expected=map_ptr", LOOKUP_OUTER "r1 = r0\nr2 = r10\nr2 += -4\ncall 1\nr0 = 2\nexit\n", MIM(12)},
+    {"map in map inner value bounds", XDP, 'R', "invalid access to map value, value_size=8 off=8 size=8", LOOKUP_OUTER "if r0 == 0 goto out\nr1 = r0\nr2 = r10\nr2 += -4\ncall 1\nif r0 == 0 goto out\nr0 = *(u64 *)(r0 + 8)\nout: r0 = 2\nexit\n", MIM(12)},
+    {"map in map update from program", XDP, 'R', "cannot pass map_type 12 into func bpf_map_update_elem#2", "r1 = 0\n*(u32 *)(r10 - 4) = r1\n*(u32 *)(r10 - 8) = r1\nr2 = r10\nr2 += -4\nr3 = r10\nr3 += -8\nr4 = 0\nr1 = map[idx:1] ll\ncall 2\nr0 = 2\nexit\n", MIM(12)},
+    {"map in map value used as memory", XDP, 'R', "invalid mem access 'map_ptr'", LOOKUP_OUTER "if r0 == 0 goto out\nr0 = *(u64 *)(r0 + 0)\nout: r0 = 2\nexit\n", MIM(12), 0,
+     "Linux lets programs read struct bpf_map's fields through a map pointer (BTF); bpfvm has no such struct to show"},
+    /* ---- array lookups with a constant key cannot fail (Linux 6.14+) ---- */
+    {"array key spilled at slot start", SKF, 'A', NULL, "r1 = 1\n*(u32 *)(r10 - 8) = r1\nr2 = r10\nr2 += -8\nr1 = map[idx:0] ll\ncall 1\nr0 = *(u64 *)(r0 + 0)\nexit\n", {{2, 4, 8, 4}}},
+    {"array key stored imm at slot start", SKF, 'A', NULL, "*(u32 *)(r10 - 8) = 3\nr2 = r10\nr2 += -8\nr1 = map[idx:0] ll\ncall 1\nr0 = *(u64 *)(r0 + 0)\nexit\n", {{2, 4, 8, 4}}},
+    {"array key out of range", SKF, 'R', "map_value_or_null", "*(u32 *)(r10 - 8) = 4\nr2 = r10\nr2 += -8\nr1 = map[idx:0] ll\ncall 1\nr0 = *(u64 *)(r0 + 0)\nexit\n", {{2, 4, 8, 4}}},
+    {"array key 8-byte spill, u32 key", SKF, 'R', "map_value_or_null", "r1 = 1\n*(u64 *)(r10 - 8) = r1\nr2 = r10\nr2 += -8\nr1 = map[idx:0] ll\ncall 1\nr0 = *(u64 *)(r0 + 0)\nexit\n", {{2, 4, 8, 4}}},
+    {"narrow spill fill keeps bounds", SKF, 'A', NULL, "r1 = *(u32 *)(r1 + 0)\nr1 &= 7\n*(u32 *)(r10 - 8) = r1\nr2 = *(u32 *)(r10 - 8)\nr3 = r10\nr3 += -16\nr3 += r2\nr0 = 0\n*(u8 *)(r3 + 0) = r0\nexit\n"},
+    /* ---- variable stack offsets (privileged) ---- */
+    {"var-off stack write and read", SKF, 'A', NULL, "r1 = *(u32 *)(r1 + 0)\nr1 &= 7\nr2 = 0\n*(u64 *)(r10 - 16) = r2\nr3 = r10\nr3 += -16\nr3 += r1\n*(u8 *)(r3 + 0) = r2\nr0 = *(u8 *)(r3 + 0)\nexit\n"},
+    {"var-off stack out of frame", SKF, 'R', "invalid variable-offset write to stack", "r1 = *(u32 *)(r1 + 0)\nr1 &= 15\nr2 = 0\nr3 = r10\nr3 += -8\nr3 += r1\n*(u8 *)(r3 + 0) = r2\nr0 = 0\nexit\n"},
+    {"var-off stack misaligned", SKF, 'R', "misaligned stack access", "r1 = *(u32 *)(r1 + 0)\nr1 &= 7\nr2 = 0\nr3 = r10\nr3 += -16\nr3 += r1\n*(u32 *)(r3 + 0) = r2\nr0 = 0\nexit\n"},
+    {"var-off pointer store", SKF, 'A', NULL, "r1 = *(u32 *)(r1 + 0)\nr1 &= 8\nr3 = r10\nr3 += -16\nr3 += r1\n*(u64 *)(r3 + 0) = r10\nr0 = 0\nexit\n"},
+    {"var-off read of unwritten stack (root)", SKF, 'A', NULL, "r1 = *(u32 *)(r1 + 0)\nr1 &= 7\nr3 = r10\nr3 += -16\nr3 += r1\nr0 = *(u8 *)(r3 + 0)\nexit\n"},
+    {"var-off spill is lost", SKF, 'R', "invalid mem access 'scalar'", "r6 = *(u32 *)(r1 + 0)\n*(u64 *)(r10 - 8) = r1\nr6 &= 7\nr3 = r10\nr3 += -8\nr3 += r6\nr2 = 0\n*(u8 *)(r3 + 0) = r2\nr1 = *(u64 *)(r10 - 8)\nr0 = *(u32 *)(r1 + 0)\nexit\n"},
+    {"var-off helper key", SKF, 'A', NULL, "r6 = *(u32 *)(r1 + 0)\nr6 &= 4\nr1 = 0\n*(u64 *)(r10 - 16) = r1\nr2 = r10\nr2 += -16\nr2 += r6\nr1 = map[idx:0] ll\ncall 1\nr0 = 0\nexit\n", HASH48},
     /* ---- pointer rules (privileged) ---- */
     {"pointer bitwise", SKF, 'R', "bitwise operator &= on pointer prohibited", "r1 &= 4\nr0 = 0\nexit\n"},
     {"pointer mul", SKF, 'R', "pointer arithmetic with *= operator prohibited", "r1 *= 4\nr0 = 0\nexit\n"},

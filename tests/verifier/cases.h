@@ -6,6 +6,8 @@
 
 struct vcase_map {
     uint32_t type, key, value, max; /* kernel BPF_MAP_TYPE_* numbering */
+    uint32_t lock;  /* 1 + offset of a struct bpf_spin_lock in the value (0: none); BTF made */
+    uint32_t inner; /* map-in-map: 1 + index of the case map that is the inner template */
 };
 
 struct vcase {

@@ -73,10 +73,18 @@ int main(int argc, char **argv)
         size_t nmaps = 0;
         for (int m = 0; m < 4 && vc->maps[m].type; m++) {
             const struct vcase_map *vm = &vc->maps[m];
-            if (bpfvm_map_create((enum bpfvm_map_type)vm->type, "m", vm->key, vm->value, vm->max, NULL, &maps[m]))
+            int inner = vm->inner && vm->inner <= (uint32_t)m ? (int)vm->inner - 1 : -1;
+            struct bpfvm_map_create_opts mo = {
+                .sz = sizeof(mo), .spin_lock_off = vm->lock ? (int32_t)vm->lock - 1 : -1,
+                .has_spin_lock = vm->lock != 0, .inner_map = inner >= 0 ? maps[inner] : NULL,
+            };
+            if (bpfvm_map_create((enum bpfvm_map_type)vm->type, "m", vm->key, vm->value, vm->max, &mo, &maps[m]))
                 CHECKF(0, "%s: bpfvm map %d", vc->name, m);
-            if (have_kernel && !vc->unpriv)
-                kfd[m] = vkernel_map_create(vm->type, vm->key, vm->value, vm->max);
+            if (have_kernel && !vc->unpriv) {
+                kfd[m] = vkernel_map_create_ex(vm->type, vm->key, vm->value, vm->max,
+                                               vm->lock ? (int)vm->lock - 1 : -1, inner >= 0 ? kfd[inner] : -1);
+                CHECKF(kfd[m] >= 0, "%s: kernel map %d: %s", vc->name, m, strerror(-kfd[m]));
+            }
             nmaps = (size_t)m + 1;
         }
         struct bpfvm_verify_opts o;

@@ -35,8 +35,18 @@ enum { BPF_ANY = 0, BPF_NOEXIST = 1, BPF_EXIST = 2 };
 #define BPF_RB_RING_SIZE 1
 #define BPF_RB_CONS_POS 2
 #define BPF_RB_PROD_POS 3
-enum { TC_ACT_OK = 0, TC_ACT_SHOT = 2 };
-enum { XDP_ABORTED = 0, XDP_DROP = 1, XDP_PASS = 2, XDP_TX = 3 };
+enum { TC_ACT_OK = 0, TC_ACT_SHOT = 2, TC_ACT_REDIRECT = 7 };
+enum { XDP_ABORTED = 0, XDP_DROP = 1, XDP_PASS = 2, XDP_TX = 3, XDP_REDIRECT = 4 };
+/* packet helper flags */
+#define BPF_F_RECOMPUTE_CSUM (1ULL << 0)
+#define BPF_F_INVALIDATE_HASH (1ULL << 1)
+#define BPF_F_HDR_FIELD_MASK 0xfULL
+#define BPF_F_PSEUDO_HDR (1ULL << 4)
+#define BPF_F_MARK_MANGLED_0 (1ULL << 5)
+#define BPF_F_MARK_ENFORCE (1ULL << 6)
+#define BPF_F_IPV6 (1ULL << 7)
+#define BPF_F_INGRESS (1ULL << 0)
+enum { BPF_HDR_START_MAC = 0, BPF_HDR_START_NET = 1 };
 
 struct bpf_spin_lock {
     __u32 val;
@@ -58,13 +68,23 @@ BPF_HELPER(__u64, bpf_ktime_get_ns, (void), 5);
 BPF_HELPER(long, bpf_trace_printk, (const char *fmt, __u32 fmt_size, ...), 6);
 BPF_HELPER(__u32, bpf_get_prandom_u32, (void), 7);
 BPF_HELPER(__u32, bpf_get_smp_processor_id, (void), 8);
+BPF_HELPER(long, bpf_skb_store_bytes, (struct __sk_buff *skb, __u32 offset, const void *from, __u32 len, __u64 flags), 9);
+BPF_HELPER(long, bpf_l3_csum_replace, (struct __sk_buff *skb, __u32 offset, __u64 from, __u64 to, __u64 size), 10);
+BPF_HELPER(long, bpf_l4_csum_replace, (struct __sk_buff *skb, __u32 offset, __u64 from, __u64 to, __u64 flags), 11);
 BPF_HELPER(long, bpf_tail_call, (void *ctx, void *map, __u32 index), 12);
 BPF_HELPER(__u64, bpf_get_current_pid_tgid, (void), 14);
 BPF_HELPER(__u64, bpf_get_current_uid_gid, (void), 15);
 BPF_HELPER(long, bpf_get_current_comm, (void *buf, __u32 size), 16);
+BPF_HELPER(long, bpf_redirect, (__u32 ifindex, __u64 flags), 23);
 BPF_HELPER(long, bpf_perf_event_output, (void *ctx, void *map, __u64 flags, void *data, __u64 size), 25);
 BPF_HELPER(__s64, bpf_csum_diff, (__u32 *from, __u32 from_size, __u32 *to, __u32 to_size, __u32 seed), 28);
+BPF_HELPER(long, bpf_skb_load_bytes, (const void *skb, __u32 offset, void *to, __u32 len), 26);
+BPF_HELPER(long, bpf_skb_pull_data, (struct __sk_buff *skb, __u32 len), 39);
 BPF_HELPER(long, bpf_get_numa_node_id, (void), 42);
+BPF_HELPER(long, bpf_xdp_adjust_head, (struct xdp_md *xdp_md, int delta), 44);
+BPF_HELPER(long, bpf_xdp_adjust_meta, (struct xdp_md *xdp_md, int delta), 54);
+BPF_HELPER(long, bpf_xdp_adjust_tail, (struct xdp_md *xdp_md, int delta), 65);
+BPF_HELPER(long, bpf_skb_load_bytes_relative, (const void *skb, __u32 offset, void *to, __u32 len, __u32 start_header), 68);
 BPF_HELPER(long, bpf_map_push_elem, (void *map, const void *value, __u64 flags), 87);
 BPF_HELPER(long, bpf_map_pop_elem, (void *map, void *value), 88);
 BPF_HELPER(long, bpf_map_peek_elem, (void *map, void *value), 89);
@@ -83,6 +103,8 @@ BPF_HELPER(__u64, bpf_ktime_get_coarse_ns, (void), 160);
 BPF_HELPER(long, bpf_for_each_map_elem, (void *map, void *callback_fn, void *callback_ctx, __u64 flags), 164);
 BPF_HELPER(long, bpf_snprintf, (char *str, __u32 str_size, const char *fmt, __u64 *data, __u32 data_len), 165);
 BPF_HELPER(long, bpf_loop, (__u32 nr_loops, void *callback_fn, void *callback_ctx, __u64 flags), 181);
+BPF_HELPER(long, bpf_xdp_load_bytes, (struct xdp_md *xdp_md, __u32 offset, void *buf, __u32 len), 189);
+BPF_HELPER(long, bpf_xdp_store_bytes, (struct xdp_md *xdp_md, __u32 offset, void *buf, __u32 len), 190);
 
 #define bpf_htons(x) __builtin_bswap16(x)
 #define bpf_ntohs(x) __builtin_bswap16(x)

@@ -1,0 +1,85 @@
+/* progtype/packet.h - the packet of a test run as the context setup (xdp.c, skb.c) builds it
+ * and the packet helpers (src/helpers/packet_*.c) change it: bpfvm's native context layouts
+ * for struct xdp_md and struct __sk_buff, and the run's packet state.
+ *
+ * The state lives right after the native context, outside the bytes the run hands to the
+ * program (bpfvm_exec_opts.ctx_size), so even an unverified, checked program cannot forge the
+ * buffer bounds or packet pointers that helpers trust.  The context's data/data_end/
+ * data_meta slots and skb->len are copies that helpers refresh (progtype_pkt_sync). */
+#ifndef BPFVM_PROGTYPE_PACKET_H
+#define BPFVM_PROGTYPE_PACKET_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "bpfvm/vm.h"
+
+#define PT_ETH_HLEN 14
+
+/* struct xdp_md: three 8-byte packet pointers, then the 32-bit scalars */
+#define PT_XDP_DATA 0
+#define PT_XDP_DATA_END 8
+#define PT_XDP_DATA_META 16
+#define PT_XDP_NATIVE_SIZE 40
+/* the kernel's test run: one 4096-byte page per frame, data at XDP_PACKET_HEADROOM (256), the
+ * frame's struct xdp_frame (40 bytes) at its start, SKB_DATA_ALIGN(struct skb_shared_info)
+ * (320 bytes) reserved at its end */
+#define PT_XDP_FRAME_SIZE 4096
+#define PT_XDP_FRAME_HDR 40
+#define PT_XDP_TAILROOM 320
+
+/* struct __sk_buff: scalars at their UAPI offsets, packet pointers after the 192 bytes */
+#define PT_SKB_LEN 0
+#define PT_SKB_HASH 68
+#define PT_SKB_DATA 192
+#define PT_SKB_DATA_END 200
+#define PT_SKB_DATA_META 208
+#define PT_SKB_NATIVE_SIZE 216
+
+/* The packet of one run.  XDP: [head, end) is the frame, end excluding the reserved tailroom;
+ * skb: [head, end) the buffer.  meta <= data <= data_end always. */
+struct progtype_pkt {
+    uint8_t *head, *end;
+    uint8_t *meta, *data, *data_end;
+    uint8_t *mac, *net;     /* skb: the MAC and network headers */
+    uint32_t native_size;   /* where the state sits: right after this many context bytes */
+    bool xdp;
+    bool l2;                /* skb: data starts at the MAC header (tc) */
+};
+
+/* The state of the context `ctx` built for a run of `opts` (NULL when `ctx` is not the run's
+ * context or the run has none: e.g. a raw program or an embedder's own context). */
+static inline struct progtype_pkt *progtype_pkt_of(const struct bpfvm_exec_opts *opts,
+                                                   uint64_t ctx, uint32_t native_size)
+{
+    if (!ctx || (uintptr_t)opts->ctx != ctx || opts->ctx_size != native_size)
+        return NULL;
+    struct progtype_pkt *p = (struct progtype_pkt *)((uint8_t *)opts->ctx + native_size);
+    return p->native_size == native_size ? p : NULL;
+}
+
+/* Copy the packet pointers (and skb->len) into the context and point the run's checked-mode
+ * windows at the packet: XDP runs may access the whole frame, skb runs the packet only. */
+static inline void progtype_pkt_sync(struct progtype_pkt *p, struct bpfvm_exec_opts *opts)
+{
+    uint8_t *ctx = (uint8_t *)opts->ctx;
+    uint64_t data = (uintptr_t)p->data, end = (uintptr_t)p->data_end, meta = (uintptr_t)p->meta;
+    if (p->xdp) {
+        memcpy(ctx + PT_XDP_DATA, &data, 8);
+        memcpy(ctx + PT_XDP_DATA_END, &end, 8);
+        memcpy(ctx + PT_XDP_DATA_META, &meta, 8);
+        return;
+    }
+    uint32_t len = (uint32_t)(p->data_end - p->data);
+    memcpy(ctx + PT_SKB_LEN, &len, 4);
+    memcpy(ctx + PT_SKB_DATA, &data, 8);
+    memcpy(ctx + PT_SKB_DATA_END, &end, 8);
+    memcpy(ctx + PT_SKB_DATA_META, &meta, 8);
+    opts->mem = p->data;
+    opts->mem_size = len;
+    opts->pkt = p->data;
+    opts->pkt_size = len;
+}
+
+#endif
