@@ -26,7 +26,7 @@
 /* The skb packet whose context is r1, or NULL (not this run's __sk_buff context). */
 static struct progtype_pkt *helper_skb_pkt(struct bpfvm_exec *ex, uint64_t ctx)
 {
-    struct progtype_pkt *p = progtype_pkt_of(ex->opts, ctx, PT_SKB_NATIVE_SIZE);
+    struct progtype_pkt *p = progtype_pkt_of(ex->opts, ctx, PT_SKB_NATIVE_SIZE, PT_SKB_MAGIC);
     return p && !p->xdp ? p : NULL;
 }
 

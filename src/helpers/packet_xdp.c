@@ -21,7 +21,7 @@
 /* The XDP packet whose context is r1, or NULL (not this run's XDP context). */
 static struct progtype_pkt *helper_xdp_pkt(struct bpfvm_exec *ex, uint64_t ctx)
 {
-    struct progtype_pkt *p = progtype_pkt_of(ex->opts, ctx, PT_XDP_NATIVE_SIZE);
+    struct progtype_pkt *p = progtype_pkt_of(ex->opts, ctx, PT_XDP_NATIVE_SIZE, PT_XDP_MAGIC);
     return p && p->xdp ? p : NULL;
 }
 

@@ -5,7 +5,9 @@
  * The state lives right after the native context, outside the bytes the run hands to the
  * program (bpfvm_exec_opts.ctx_size), so even an unverified, checked program cannot forge the
  * buffer bounds or packet pointers that helpers trust.  The context's data/data_end/
- * data_meta slots and skb->len are copies that helpers refresh (progtype_pkt_sync). */
+ * data_meta slots and skb->len are copies that helpers refresh (progtype_pkt_sync).  A magic
+ * word inside the context tells contexts the setup built (with a state behind them) from
+ * ones an embedder or a test made itself, before anything past the context is read. */
 #ifndef BPFVM_PROGTYPE_PACKET_H
 #define BPFVM_PROGTYPE_PACKET_H
 
@@ -21,6 +23,7 @@
 #define PT_XDP_DATA 0
 #define PT_XDP_DATA_END 8
 #define PT_XDP_DATA_META 16
+#define PT_XDP_MAGIC 36 /* the padding after egress_ifindex */
 #define PT_XDP_NATIVE_SIZE 40
 /* the kernel's test run: one 4096-byte page per frame, data at XDP_PACKET_HEADROOM (256), the
  * frame's struct xdp_frame (40 bytes) at its start, SKB_DATA_ALIGN(struct skb_shared_info)
@@ -35,7 +38,10 @@
 #define PT_SKB_DATA 192
 #define PT_SKB_DATA_END 200
 #define PT_SKB_DATA_META 208
-#define PT_SKB_NATIVE_SIZE 216
+#define PT_SKB_MAGIC 216
+#define PT_SKB_NATIVE_SIZE 224
+
+#define PT_PKT_MAGIC 0x31544b50u /* "PKT1": a context with a packet state behind it */
 
 /* The packet of one run.  XDP: [head, end) is the frame, end excluding the reserved tailroom;
  * skb: [head, end) the buffer.  meta <= data <= data_end always. */
@@ -49,11 +55,16 @@ struct progtype_pkt {
 };
 
 /* The state of the context `ctx` built for a run of `opts` (NULL when `ctx` is not the run's
- * context or the run has none: e.g. a raw program or an embedder's own context). */
+ * context or the run has none: a raw program, an embedder's own context). */
 static inline struct progtype_pkt *progtype_pkt_of(const struct bpfvm_exec_opts *opts,
-                                                   uint64_t ctx, uint32_t native_size)
+                                                   uint64_t ctx, uint32_t native_size,
+                                                   uint32_t magic_off)
 {
+    uint32_t magic;
     if (!ctx || (uintptr_t)opts->ctx != ctx || opts->ctx_size != native_size)
+        return NULL;
+    memcpy(&magic, (const uint8_t *)opts->ctx + magic_off, 4);
+    if (magic != PT_PKT_MAGIC)
         return NULL;
     struct progtype_pkt *p = (struct progtype_pkt *)((uint8_t *)opts->ctx + native_size);
     return p->native_size == native_size ? p : NULL;

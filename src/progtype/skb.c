@@ -1,7 +1,7 @@
 /* skb.c - the struct __sk_buff context: socket filters, tc classifiers and actions,
  * cgroup skb programs.  bpfvm's context keeps every scalar at its UAPI offset and adds 8-byte
- * slots for the packet pointers after the 192-byte UAPI struct; the run's packet state
- * (progtype/packet.h) follows.  The packet helpers keep skb->len and the pointers in step. */
+ * slots for the packet pointers after the 192-byte UAPI struct and a magic word; the run's
+ * packet state (progtype/packet.h) follows.  The packet helpers keep skb->len and the pointers in step. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -174,6 +174,7 @@ int progtype_skb_setup(const struct progtype *pt, struct bpfvm_test_run_opts *o,
     put64(r->ctx, SKB_NATIVE_DATA, (uintptr_t)r->data);
     put64(r->ctx, SKB_NATIVE_DATA_END, (uintptr_t)(r->data + r->len));
     put64(r->ctx, SKB_NATIVE_DATA_META, (uintptr_t)r->data);
+    put32(r->ctx, PT_SKB_MAGIC, PT_PKT_MAGIC);
     r->exec.mem = r->data;
     r->exec.mem_size = r->len;
     r->exec.mem_writable = pt->direct_packet_access;

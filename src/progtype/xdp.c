@@ -25,7 +25,8 @@ static const struct progtype_field xdp_fields[] = {
 
 struct xdp_native {
     uint64_t data, data_end, data_meta;
-    uint32_t ingress_ifindex, rx_queue_index, egress_ifindex, pad;
+    uint32_t ingress_ifindex, rx_queue_index, egress_ifindex;
+    uint32_t magic; /* PT_PKT_MAGIC: the packet state follows (progtype/packet.h) */
 };
 
 /* The kernel's rules for ctx_in: data_meta 0; data (the metadata length) <= data_end <= the
@@ -66,7 +67,7 @@ static int xdp_setup(const struct progtype *pt, struct bpfvm_test_run_opts *o,
     r->data = meta;
     r->len = o->data_size_in;
     struct xdp_native n = {(uintptr_t)(meta + in[0]), (uintptr_t)(meta + in[1]), (uintptr_t)meta,
-                           in[3] ? in[3] : 1, in[4], 0, 0};
+                           in[3] ? in[3] : 1, in[4], 0, PT_PKT_MAGIC};
     memcpy(r->ctx, &n, sizeof(n));
     struct progtype_pkt *p = (struct progtype_pkt *)(r->ctx + r->ctx_size);
     p->head = r->buf;

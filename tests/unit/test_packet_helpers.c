@@ -488,6 +488,40 @@ static void test_protos(void)
            NULL);
 }
 
+/* An embedder's own xdp_md-shaped context (no packet state behind it): the helpers refuse
+ * without reading past it (ASan watches the exact-size context). */
+static void test_foreign_ctx(void)
+{
+    struct bpfvm_insn *insns = NULL;
+    size_t cnt = 0;
+    char err[256] = "";
+    CHECK(bpfvm_asm("r2 = -14\n call 44\n exit\n", BPFVM_SYNTAX_LLVM, &insns, &cnt, err,
+                    sizeof(err)) == 0);
+    for (int checked = 0; checked < 2; checked++) {
+        struct bpfvm_load_opts lo = {.sz = sizeof(lo), .prog_type = XDP, .errbuf = err,
+                                     .errbuf_len = sizeof(err),
+                                     .flags = checked ? BPFVM_LOAD_NO_VERIFY : 0};
+        struct bpfvm_prog *p = NULL;
+        CHECKF(bpfvm_prog_load(vm, insns, cnt, &lo, &p) == 0, "load: %s", err);
+        if (!p)
+            continue;
+        uint8_t *buf = malloc(PKT_LEN);
+        uint64_t *ctx = calloc(1, 40);
+        memcpy(buf, pkt, PKT_LEN);
+        ctx[0] = ctx[2] = (uintptr_t)buf;
+        ctx[1] = (uintptr_t)(buf + PKT_LEN);
+        struct bpfvm_exec_opts o = {.sz = sizeof(o), .mem = buf, .mem_size = PKT_LEN,
+                                    .mem_writable = true, .ctx = ctx, .ctx_size = 40};
+        o.args[0] = (uintptr_t)ctx;
+        uint64_t r0 = 0;
+        CHECK(bpfvm_prog_exec(p, &o, &r0) == 0 && r0 == EINVAL_);
+        free(ctx);
+        free(buf);
+        bpfvm_prog_free(p);
+    }
+    free(insns);
+}
+
 int main(void)
 {
     vm = bpfvm_vm_new();
@@ -503,6 +537,7 @@ int main(void)
     test_csum();
     test_pull();
     test_protos();
+    test_foreign_ctx();
     bpfvm_vm_free(vm);
     return test_summary();
 }
