@@ -229,9 +229,13 @@ static int bpfvm_eng_run(void *h, const struct bench_row *row, uint64_t n, uint6
         return bad ? -EIO : 0;
     }
     if (c->direct) {
-        const uint64_t *a = c->opts.args;
+        /* the arguments in registers and the function through a volatile pointer, as the
+         * DPDK JIT column calls its function */
+        bpfvm_direct_fn volatile fn = c->direct;
+        const uint64_t a0 = c->opts.args[0], a1 = c->opts.args[1], a2 = c->opts.args[2],
+                       a3 = c->opts.args[3], a4 = c->opts.args[4];
         for (uint64_t i = 0; i < n; i++)
-            r = c->direct(a[0], a[1], a[2], a[3], a[4]);
+            r = fn(a0, a1, a2, a3, a4);
         *r0 = r;
         return 0;
     }

@@ -235,9 +235,10 @@ static int dpdk_run_jit(void *h, const struct bench_row *row, uint64_t n, uint64
     (void)row;
     struct dpdk_cell *c = h;
     uint64_t (*volatile fn)(void *) = c->jit;
+    void *const ctx = c->ctx;
     uint64_t r = 0;
     for (uint64_t i = 0; i < n; i++)
-        r = fn(c->ctx);
+        r = fn(ctx);
     *r0 = r;
     return 0;
 }

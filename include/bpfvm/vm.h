@@ -105,9 +105,12 @@ bool bpfvm_prog_jited(const struct bpfvm_prog *prog, const char **why);
 
 /* A direct native entry, for hot paths of embedders (like DPDK's rte_bpf_get_jit): callable
  * as fn(r1, r2, r3, r4, r5) and returning r0, with no run state to set up.  Only for programs
- * that were JIT-compiled, are not checked (trusted or verified), and call nothing: no helpers,
- * no bpf-to-bpf calls, no LD_ABS/LD_IND, no may_goto.  NULL otherwise (use bpfvm_prog_exec).
- * Each call uses 512 bytes of BPF stack plus a few hundred bytes of the caller's stack. */
+ * that were JIT-compiled, are not checked (trusted or verified), and need no run state: no
+ * bpf-to-bpf calls, no LD_ABS/LD_IND, no may_goto, and no helper calls except
+ * bpf_map_lookup_elem on a map that is not per-CPU, loaded into r1 by lddw in the same basic
+ * block, and bpf_csum_diff with sizes of at most 512 bytes set there by constant moves (the
+ * JIT does these without the run state).  NULL otherwise (use bpfvm_runner_exec or bpfvm_prog_exec).  Each call uses 512
+ * bytes of BPF stack plus a few hundred bytes of the caller's stack. */
 typedef uint64_t (*bpfvm_direct_fn)(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4,
                                     uint64_t r5);
 bpfvm_direct_fn bpfvm_prog_direct_entry(const struct bpfvm_prog *prog);

@@ -62,6 +62,8 @@ void bpfvm_runner_free(struct bpfvm_runner *runner)
 __attribute__((noinline, cold)) static int runner_finish(struct bpfvm_runner *r, uint64_t v,
                                                         uint64_t *retval)
 {
+    /* a tail call starts the next program with this run's r2-r5 (the state has older ones) */
+    memcpy(r->ex.args, r->opts->args, sizeof(r->ex.args));
     int rc = exec_finish(&r->ex, jit_result(&r->ex, v, retval), retval);
     runner_prepare(r);
     return rc;

@@ -168,7 +168,7 @@ static const char *ldind_deep_text =
     "f5: call f6\n exit\n f6: call f7\n exit\n f7: r0 = *(u8 *)skb[r2 + 0]\n exit\n";
 
 /* tail calls: index 0 counts its runs in `counter` and calls itself (33 times, then -E2BIG
- * each run); index 1 returns r1 + 42 */
+ * each run); index 1 returns (r1 + 42) ^ r3 */
 static const char *self_text =
     "r6 = r1\n *(u32 *)(r10 - 4) = 0\n"
     "r1 = map[idx:1] ll\n r2 = r10\n r2 += -4\n call 1\n if r0 == 0 goto out\n"
@@ -233,7 +233,8 @@ static void test_tail_calls(void)
     struct bpfvm_map *maps[] = {prog_array, counter};
     for (int c = 0; c < 2; c++) {
         struct bpfvm_prog *self = load(self_text, maps, 2, c);
-        struct bpfvm_prog *plus = load("r0 = r1\n r0 += 42\n exit\n", maps, 2, c);
+        /* r3 is still the run's own after a tail call */
+        struct bpfvm_prog *plus = load("r0 = r1\n r0 += 42\n r0 ^= r3\n exit\n", maps, 2, c);
         struct bpfvm_prog *caller = load(caller_text, maps, 2, c);
         uint32_t k = 0;
         CHECK(self && bpfvm_map_update_ptr(prog_array, &k, self, 0) == 0);
