@@ -4,6 +4,9 @@
 #include <stdarg.h>
 #include <stdlib.h>
 
+#include "bpfvm/asm.h"
+#include "bpfvm/vm.h"
+
 int test_passed, test_failed;
 
 void test_check(int ok, const char *file, int line, const char *expr, const char *fmt, ...)
@@ -59,4 +62,23 @@ char *test_read_file(const char *path, size_t *len)
     if (len)
         *len = n;
     return buf;
+}
+
+struct bpfvm_prog *test_load_asm(struct bpfvm_vm *vm, const char *text, struct bpfvm_map *const *maps,
+                                 size_t nmaps, unsigned flags)
+{
+    struct bpfvm_insn *insns = NULL;
+    size_t cnt = 0;
+    char err[256] = "";
+    if (bpfvm_asm(text, BPFVM_SYNTAX_LLVM, &insns, &cnt, err, sizeof(err))) {
+        CHECKF(0, "asm: %s", err);
+        return NULL;
+    }
+    struct bpfvm_load_opts lo = {.sz = sizeof(lo), .flags = flags, .errbuf = err,
+                                 .errbuf_len = sizeof(err), .maps = maps, .map_cnt = nmaps};
+    struct bpfvm_prog *p = NULL;
+    int rc = bpfvm_prog_load(vm, insns, cnt, &lo, &p);
+    free(insns);
+    CHECKF(rc == 0, "load: %s", err);
+    return rc ? NULL : p;
 }

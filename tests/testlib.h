@@ -27,6 +27,23 @@ void test_check(int ok, const char *file, int line, const char *expr, const char
                    "\"%s\" != \"%s\"", a_ ? a_ : "(null)", b_ ? b_ : "(null)");               \
     } while (0)
 
+/* Assemble `text` (kernel syntax) and load it into `vm` with the given maps and
+ * BPFVM_LOAD_* flags; a failure is a failed check and gives NULL. */
+struct bpfvm_vm;
+struct bpfvm_map;
+struct bpfvm_prog;
+struct bpfvm_prog *test_load_asm(struct bpfvm_vm *vm, const char *text, struct bpfvm_map *const *maps,
+                                 size_t nmaps, unsigned flags);
+
+/* One xorshift64 step of *state (never 0): the tests' reproducible random numbers. */
+static inline uint64_t test_rng(uint64_t *state)
+{
+    *state ^= *state << 13;
+    *state ^= *state >> 7;
+    *state ^= *state << 17;
+    return *state;
+}
+
 /* Print the summary and return the process exit code (0 when nothing failed). */
 int test_summary(void);
 

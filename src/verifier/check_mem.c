@@ -69,6 +69,7 @@ static int stack_var_range(struct venv *env, const struct vreg *r, int64_t base,
 {
     char tn[64];
     tnum_str(tn, sizeof(tn), r->var_off);
+    *lo = *end = 0;
     if (!env->priv)
         return verifier_err(env, EACCES, "R%d variable offset stack access prohibited for !root, var_off=%s off=%d",
                             regno, tn, (int)base);
@@ -81,14 +82,40 @@ static int stack_var_range(struct venv *env, const struct vreg *r, int64_t base,
     return 0;
 }
 
-/* A direct load or store through a variable stack offset.  Stores may land on any byte of
- * the range: spills there are lost and the bytes become unknown (zero stays zero for a zero
- * store); loads give an unknown value (zero when every byte is zero). */
-static int stack_var_access(struct venv *env, int regno, const struct vreg *ptr, int64_t base, int size,
-                            bool write, const struct vreg *val, struct vreg *out, bool sx)
+/* Every byte a variable-offset access of `size` bytes at `base` may touch: spills there are
+ * lost, bytes never written make the loader zero the stack (they may be read later), and
+ * stores leave the bytes unknown (zero stays zero for a zero store).  *all_zero tells
+ * whether every byte was known zero before. */
+static int stack_var_touch(struct venv *env, const struct vreg *ptr, int64_t base, int size, int regno,
+                           const char *what, bool write, bool zero, bool *all_zero)
 {
     struct vframe *f = env->cur->frame[ptr->frameno];
     int64_t lo, end;
+    int rc = stack_var_range(env, ptr, base, size, regno, what, &lo, &end);
+    if (rc || (rc = verifier_frame_grow(f, slot_of(lo) + 1)))
+        return rc;
+    note_depth(env, f, lo);
+    *all_zero = true;
+    for (int64_t o = lo; o < end; o++) {
+        struct vslot *sl = &f->stack[slot_of(o)];
+        uint8_t *t = &sl->type[byte_of(o)];
+        if (*t == VSTACK_SPILL && (rc = break_spill(env, sl)))
+            return rc;
+        if (*t == VSTACK_INVALID)
+            env->reads_uninit_stack = true;
+        if (*t != VSTACK_ZERO)
+            *all_zero = false;
+        if (write)
+            *t = zero && *t == VSTACK_ZERO ? VSTACK_ZERO : VSTACK_MISC;
+    }
+    return 0;
+}
+
+/* A direct load or store through a variable stack offset: naturally aligned for every
+ * offset it may have; loads give an unknown value (zero when every byte is zero). */
+static int stack_var_access(struct venv *env, int regno, const struct vreg *ptr, int64_t base, int size,
+                            bool write, const struct vreg *val, struct vreg *out, bool sx)
+{
     struct tnum at = tnum_add(ptr->var_off, tnum_const((uint64_t)base));
     if ((at.value | at.mask) & (uint64_t)(size - 1)) {
         char tn[64];
@@ -96,40 +123,21 @@ static int stack_var_access(struct venv *env, int regno, const struct vreg *ptr,
         return verifier_err(env, EACCES, "misaligned stack access off %s+%d+%d size %d", tn, ptr->off,
                             (int)(base - ptr->off), size);
     }
-    int rc = stack_var_range(env, ptr, base, size, regno, write ? " write to" : " read from", &lo, &end);
-    if (rc || (rc = verifier_frame_grow(f, slot_of(lo) + 1)))
+    bool zero = val && reg_is_const(val) && !val->var_off.value, all_zero;
+    int rc = stack_var_touch(env, ptr, base, size, regno, write ? " write to" : " read from", write, zero,
+                             &all_zero);
+    if (rc || write)
         return rc;
-    note_depth(env, f, lo);
-    bool zero = val && reg_is_const(val) && !val->var_off.value, all_zero = true;
-    for (int64_t o = lo; o < end; o++) {
-        struct vslot *sl = &f->stack[slot_of(o)];
-        uint8_t *t = &sl->type[byte_of(o)];
-        if (*t == VSTACK_SPILL && (rc = break_spill(env, sl)))
-            return rc;
-        if (*t == VSTACK_INVALID)
-            env->reads_uninit_stack = true; /* unwritten bytes may be read later: zero the stack */
-        if (write)
-            *t = zero && *t == VSTACK_ZERO ? VSTACK_ZERO : VSTACK_MISC;
-        else if (*t != VSTACK_ZERO)
-            all_zero = false;
-    }
-    if (!write) {
-        if (all_zero)
-            reg_mark_const(out, 0);
-        else
-            mark_loaded_scalar(out, size, sx);
-    }
+    if (all_zero)
+        reg_mark_const(out, 0);
+    else
+        mark_loaded_scalar(out, size, sx);
     return 0;
 }
 
-int verifier_stack_access_ok(struct venv *env, const struct vreg *r, int64_t off, int size,
-                             int regno, bool write)
+/* A constant-offset access of `size` bytes at off: inside the frame. */
+static int stack_access_ok(struct venv *env, int64_t off, int size, int regno, bool write)
 {
-    if (!tnum_is_const(r->var_off)) {
-        int64_t lo, end;
-        return stack_var_range(env, r, off - (int64_t)r->var_off.value, size, regno,
-                               write ? " write to" : " read from", &lo, &end);
-    }
     if (off < -VERIFIER_STACK_SIZE || off + size > 0 || size <= 0)
         return verifier_err(env, EACCES, "invalid %s stack R%d off=%d size=%d",
                             write ? "write to" : "read from", regno, (int)off, size);
@@ -249,23 +257,9 @@ static int stack_helper_range(struct venv *env, int regno, const struct vreg *pt
     if (!tnum_is_const(ptr->var_off)) {
         /* the helper may touch any byte of the range: reads see them as they are, writes
          * make them all unknown */
-        int64_t lo, end;
-        int rc = stack_var_range(env, ptr, off - (int64_t)ptr->var_off.value, size, regno, " indirect access to",
-                                 &lo, &end);
-        if (rc || (rc = verifier_frame_grow(f, slot_of(lo) + 1)))
-            return rc;
-        note_depth(env, f, lo);
-        for (int64_t o = lo; o < end; o++) {
-            struct vslot *sl = &f->stack[slot_of(o)];
-            uint8_t *t = &sl->type[byte_of(o)];
-            if (*t == VSTACK_SPILL && (rc = break_spill(env, sl)))
-                return rc;
-            if (*t == VSTACK_INVALID)
-                env->reads_uninit_stack = true;
-            if (write)
-                *t = VSTACK_MISC;
-        }
-        return 0;
+        bool all_zero;
+        return stack_var_touch(env, ptr, off - (int64_t)ptr->var_off.value, size, regno, " indirect access to",
+                               write, false, &all_zero);
     }
     if (off < -VERIFIER_STACK_SIZE || off + size > 0 || (size > 0 && off >= 0))
         return verifier_err(env, EACCES, "invalid indirect access to stack R%d off=%d size=%d", regno,
@@ -456,13 +450,13 @@ static int check_mem_access(struct venv *env, int idx, int regno, int off, int s
             return stack_var_access(env, regno, &r, total, size, write, val, out, sx);
         }
         total += (int64_t)r.var_off.value;
-        if (tnum_is_const(r.var_off) && total % size) {
+        if (total % size) {
             char tn[64];
             tnum_str(tn, sizeof(tn), r.var_off);
             return verifier_err(env, EACCES, "misaligned stack access off %s+%d+%d size %d", tn, r.off,
                                 off, size);
         }
-        if ((rc = verifier_stack_access_ok(env, &r, total, size, regno, write)))
+        if ((rc = stack_access_ok(env, total, size, regno, write)))
             return rc;
         if (kind == ACC_ATOMIC) {
             struct vreg old;

@@ -443,13 +443,14 @@ int verifier_is_state_visited(struct venv *env, int insn, bool force)
     int nstates = 0;
     struct vcheckpoint **link = &env->explored[insn];
     bool looping = false, widened = false;
+    bool runtime_bounded = is_may_goto(&env->insns[insn]);
     while (*link) {
         struct vcheckpoint *ck = *link;
         if (++nstates > 64)
             break; /* comparing with the newest states is enough (and keeps long loops linear) */
         if (ck->branches > 0) {
             /* still being explored: this path came back to it */
-            if (is_may_goto(&env->insns[insn])) {
+            if (runtime_bounded) {
                 if (states_equal(env, &ck->st, cur, insn, false)) {
                     /* the run-time bound ends the loop: the in-progress state covers us */
                     ck->hits++;

@@ -247,8 +247,6 @@ int verifier_check_lddw(struct venv *env, int idx, const struct bpfvm_insn *in);
 /* Is [reg + off, +size) readable (or writable) memory for a helper?  Initialised when read. */
 int verifier_check_helper_mem(struct venv *env, int regno, int64_t size_min, uint64_t size_max,
                               bool write, bool zero_ok);
-int verifier_stack_access_ok(struct venv *env, const struct vreg *r, int64_t off, int size,
-                             int regno, bool write);
 
 /* ---- check_jmp.c ---- */
 int verifier_check_cond_jmp(struct venv *env, int idx, const struct bpfvm_insn *in, int *next);

@@ -712,13 +712,7 @@ static void test_conformance_files(void)
 /* ------------------------------------------------------------------ robustness */
 
 static uint64_t rng_state = 88172645463325252ull;
-static uint64_t rng(void)
-{
-    rng_state ^= rng_state << 13;
-    rng_state ^= rng_state >> 7;
-    rng_state ^= rng_state << 17;
-    return rng_state;
-}
+static uint64_t rng(void) { return test_rng(&rng_state); }
 
 static void try_text(const char *text)
 {

@@ -40,21 +40,7 @@ struct run {
 static struct bpfvm_prog *load(const char *text, struct bpfvm_map *const *maps, size_t nmaps,
                                bool checked)
 {
-    struct bpfvm_insn *insns = NULL;
-    size_t cnt = 0;
-    char err[256] = "";
-    if (bpfvm_asm(text, BPFVM_SYNTAX_LLVM, &insns, &cnt, err, sizeof(err))) {
-        CHECKF(0, "asm: %s", err);
-        return NULL;
-    }
-    struct bpfvm_load_opts lo = {.sz = sizeof(lo), .flags = checked ? BPFVM_LOAD_CHECKED : 0,
-                                 .errbuf = err, .errbuf_len = sizeof(err), .maps = maps,
-                                 .map_cnt = nmaps};
-    struct bpfvm_prog *p = NULL;
-    int rc = bpfvm_prog_load(vm, insns, cnt, &lo, &p);
-    free(insns);
-    CHECKF(rc == 0, "load: %s", err);
-    return rc ? NULL : p;
+    return test_load_asm(vm, text, maps, nmaps, checked ? BPFVM_LOAD_CHECKED : 0);
 }
 
 /* Run `text`; returns the exec return code, r0 in *ret. */

@@ -17,30 +17,11 @@ static struct bpfvm_vm *vm;
 
 static struct bpfvm_prog *load(const char *text, struct bpfvm_map *const *maps, size_t nmaps)
 {
-    struct bpfvm_insn *insns = NULL;
-    size_t cnt = 0;
-    char err[256] = "";
-    if (bpfvm_asm(text, BPFVM_SYNTAX_LLVM, &insns, &cnt, err, sizeof(err))) {
-        CHECKF(0, "asm: %s", err);
-        return NULL;
-    }
-    struct bpfvm_load_opts lo = {.sz = sizeof(lo), .errbuf = err, .errbuf_len = sizeof(err),
-                                 .maps = maps, .map_cnt = nmaps};
-    struct bpfvm_prog *p = NULL;
-    int rc = bpfvm_prog_load(vm, insns, cnt, &lo, &p);
-    free(insns);
-    CHECKF(rc == 0, "load: %s", err);
-    return rc ? NULL : p;
+    return test_load_asm(vm, text, maps, nmaps, 0);
 }
 
 static uint64_t rng_state = 88172645463325252ull;
-static uint64_t rng(void)
-{
-    rng_state ^= rng_state << 13;
-    rng_state ^= rng_state >> 7;
-    rng_state ^= rng_state << 17;
-    return rng_state;
-}
+static uint64_t rng(void) { return test_rng(&rng_state); }
 
 static uint64_t run(struct bpfvm_prog *p, enum bpfvm_engine e, uint64_t r1, uint64_t r2,
                     uint64_t r3, uint32_t slot)

@@ -16,13 +16,7 @@
 #define CTX_SIZE 64
 
 static uint64_t rng_state;
-static uint64_t rnd(void)
-{
-    rng_state ^= rng_state << 13;
-    rng_state ^= rng_state >> 7;
-    rng_state ^= rng_state << 17;
-    return rng_state;
-}
+static uint64_t rnd(void) { return test_rng(&rng_state); }
 static int pick(int n) { return (int)(rnd() % (uint64_t)n); }
 
 static const struct bpfvm_ctx_field ctx_fields[] = {
