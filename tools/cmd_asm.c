@@ -114,10 +114,10 @@ static struct native_line *objdump_lines(const void *code, size_t size, size_t *
     return lines;
 }
 
-/* The JIT dump: each BPF instruction followed by the native code made from it. */
 /* The JIT dump of a loaded program: each instruction (as loaded, context accesses rewritten)
- * followed by the native code made from it. */
-static int dump_jited(const struct bpfvm_prog *prog, enum bpfvm_syntax syntax)
+ * followed by the native code made from it.  direct: the copy bpfvm_prog_direct_entry calls
+ * instead of the code bpfvm_prog_exec runs. */
+static int dump_jited(const struct bpfvm_prog *prog, enum bpfvm_syntax syntax, bool direct)
 {
     const char *why = NULL;
     if (!bpfvm_prog_jited(prog, &why)) {
@@ -127,11 +127,26 @@ static int dump_jited(const struct bpfvm_prog *prog, enum bpfvm_syntax syntax)
     const struct bpfvm_insn *insns = bpfvm_prog_insns(prog);
     size_t cnt = bpfvm_prog_insn_cnt(prog), size, nlines = 0, li = 0;
     const uint32_t *off;
-    const uint8_t *code = bpfvm_prog_jited_code(prog, &size, &off);
+    size_t direct_size = 0;
+    const uint8_t *direct_code = bpfvm_prog_jited_direct_code(prog, &direct_size, &off);
+    if (direct && !direct_code) {
+        fprintf(stderr, "bpfvm: no direct-entry copy: %s\n",
+                bpfvm_prog_direct_entry(prog) ? "the direct entry is a stub before the ordinary code"
+                                              : "the program needs a run state (helper calls, "
+                                                "bpf-to-bpf calls, LD_ABS/LD_IND, may_goto or "
+                                                "run-time checks)");
+        return CLI_FAIL;
+    }
+    const uint8_t *code = direct ? direct_code : bpfvm_prog_jited_code(prog, &size, &off);
+    if (direct)
+        size = direct_size;
     struct native_line *lines = objdump_lines(code, size, &nlines);
-    printf("; %zu BPF instructions -> %zu bytes of x86-64%s%s\n", cnt, size,
-           bpfvm_prog_verified(prog) ? " (verified)" : "",
+    printf("; %zu BPF instructions -> %zu bytes of x86-64%s%s%s\n", cnt, size,
+           direct ? " (direct-entry copy)" : "", bpfvm_prog_verified(prog) ? " (verified)" : "",
            bpfvm_prog_checked(prog) ? " (checked)" : "");
+    if (!direct && direct_code)
+        printf("; bpfvm_prog_direct_entry calls a separate copy (%zu bytes): --direct shows it\n",
+               direct_size);
     if (li < nlines && lines[li].off < off[0])
         printf("; prologue\n");
     for (; li < nlines && lines[li].off < off[0]; li++)
@@ -167,7 +182,7 @@ static int dump_jited(const struct bpfvm_prog *prog, enum bpfvm_syntax syntax)
 }
 
 static int disasm_jited(const struct bpfvm_insn *insns, size_t cnt, enum bpfvm_syntax syntax,
-                        unsigned flags)
+                        unsigned flags, bool direct)
 {
     char err[256] = "";
     struct bpfvm_vm *vm = cli_new_vm(false);
@@ -178,7 +193,7 @@ static int disasm_jited(const struct bpfvm_insn *insns, size_t cnt, enum bpfvm_s
         rc = CLI_FAIL;
         fprintf(stderr, "bpfvm: %s\n", err);
     } else {
-        rc = dump_jited(prog, syntax);
+        rc = dump_jited(prog, syntax, direct);
     }
     bpfvm_prog_free(prog);
     bpfvm_vm_free(vm);
@@ -186,7 +201,8 @@ static int disasm_jited(const struct bpfvm_insn *insns, size_t cnt, enum bpfvm_s
 }
 
 /* An object's program, loaded the way `prog run` loads it (its type, maps, verification). */
-static int disasm_jited_object(const char *spec, enum bpfvm_syntax syntax, unsigned flags)
+static int disasm_jited_object(const char *spec, enum bpfvm_syntax syntax, unsigned flags,
+                               bool direct)
 {
     struct bpfvm_object *obj = NULL;
     struct bpfvm_program *p = NULL;
@@ -203,7 +219,7 @@ static int disasm_jited_object(const char *spec, enum bpfvm_syntax syntax, unsig
         fprintf(stderr, "bpfvm: %s\n", err[0] ? err : "out of memory");
         rc = CLI_FAIL;
     } else {
-        rc = dump_jited(bpfvm_program_prog(p), syntax);
+        rc = dump_jited(bpfvm_program_prog(p), syntax, direct);
     }
     bpfvm_object_close(obj);
     bpfvm_vm_free(vm);
@@ -215,10 +231,13 @@ int cmd_disasm(int argc, char **argv)
     const char *in = NULL;
     enum bpfvm_syntax syntax = BPFVM_SYNTAX_LLVM;
     int numbered = 1, jited = 0;
+    bool direct = false;
     unsigned flags = BPFVM_LOAD_CHECKED;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--jited"))
             jited = 1;
+        else if (!strcmp(argv[i], "--direct"))
+            jited = 1, direct = true;
         else if (!strcmp(argv[i], "--unchecked"))
             flags &= ~BPFVM_LOAD_CHECKED;
         else if (!strcmp(argv[i], "--blind"))
@@ -237,20 +256,20 @@ int cmd_disasm(int argc, char **argv)
     }
     if (!in) {
         fprintf(stderr, "usage: bpfvm disasm FILE.bin [--syntax llvm|conformance] [--no-numbers]\n"
-                        "       bpfvm disasm FILE.bin --jited [--unchecked] [--blind]\n");
+                        "       bpfvm disasm FILE.bin|OBJ[:name] --jited [--direct] [--unchecked] [--blind]\n");
         return CLI_USAGE;
     }
     if (syntax == BPFVM_SYNTAX_AUTO)
         syntax = BPFVM_SYNTAX_LLVM;
     if (jited && cmd_object_is_elf(in))
-        return disasm_jited_object(in, syntax, flags);
+        return disasm_jited_object(in, syntax, flags, direct);
     struct bpfvm_insn *insns = NULL;
     size_t cnt = 0;
     int rc = cli_read_program(in, BPFVM_SYNTAX_AUTO, &insns, &cnt);
     if (rc)
         return rc;
     if (jited) {
-        rc = disasm_jited(insns, cnt, syntax, flags);
+        rc = disasm_jited(insns, cnt, syntax, flags, direct);
         free(insns);
         return rc;
     }

@@ -21,7 +21,7 @@ static const struct command commands[] = {
     {"filter", cmd_filter, "filter EXPR|FILE [-r in.pcap [-w out.pcap]] [-d|-dd|-ddd] [--linux] ..."},
     {"seccomp", cmd_seccomp, "seccomp compile|check|run POLICY ... (see bpfvm seccomp --help)"},
     {"trace", cmd_trace, "trace [-f|--follow] [--clear]   (bpf_trace_printk output)"},
-    {"disasm", cmd_disasm, "disasm FILE.bin [--syntax llvm|conformance] [--no-numbers] [--jited [--unchecked] [--blind]]"},
+    {"disasm", cmd_disasm, "disasm FILE.bin [--syntax llvm|conformance] [--no-numbers] [--jited [--direct] [--unchecked] [--blind]]"},
 };
 
 static void usage(FILE *f)

@@ -119,6 +119,11 @@ bpfvm_direct_fn bpfvm_prog_direct_entry(const struct bpfvm_prog *prog);
  * instruction slot the offset of its code (insn_cnt + 1 entries; the last is the end). */
 const void *bpfvm_prog_jited_code(const struct bpfvm_prog *prog, size_t *size,
                                   const uint32_t **insn_off);
+/* The same for the copy bpfvm_prog_direct_entry calls, when the JIT made one (programs that
+ * need no run state get a second copy without the run-state register and frame); NULL when
+ * there is none (the direct entry, if any, is then a stub before the ordinary code). */
+const void *bpfvm_prog_jited_direct_code(const struct bpfvm_prog *prog, size_t *size,
+                                         const uint32_t **insn_off);
 const struct bpfvm_insn *bpfvm_prog_insns(const struct bpfvm_prog *prog);
 
 /* One execution with explicit registers.  Memory the program may touch in checked mode: its

@@ -363,6 +363,18 @@ const void *bpfvm_prog_jited_code(const struct bpfvm_prog *prog, size_t *size,
     return prog->jit->mem;
 }
 
+const void *bpfvm_prog_jited_direct_code(const struct bpfvm_prog *prog, size_t *size,
+                                         const uint32_t **insn_off)
+{
+    if (!prog || !prog->jit || !prog->jit->direct_mem)
+        return NULL;
+    if (size)
+        *size = prog->jit->direct_code_size;
+    if (insn_off)
+        *insn_off = prog->jit->direct_insn_off;
+    return prog->jit->direct_mem;
+}
+
 bpfvm_direct_fn bpfvm_prog_direct_entry(const struct bpfvm_prog *prog)
 {
     if (!prog || !prog->jit || prog->jit->direct_off == UINT32_MAX)

@@ -17,6 +17,8 @@ struct jit_code {
                            direct_mem when that exists, else a stub in mem */
     void *direct_mem;   /* the copy compiled to be called directly (no run state) */
     size_t direct_map_size;
+    size_t direct_code_size;      /* bytes of code in direct_mem */
+    uint32_t *direct_insn_off;    /* like insn_off, for direct_mem (NULL when no copy) */
     size_t cnt;
 };
 

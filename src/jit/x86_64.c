@@ -1268,10 +1268,16 @@ int jit_compile(struct bpfvm_prog *prog, char *err, size_t errlen)
     const struct bpfvm_insn *last = &prog->insns[prog->cnt - 1];
     if (c.direct_ok && (last->code == ISA_EXIT || last->code == ISA_JA || last->code == ISA_JA32)) {
         c.direct_mode = true;
-        if (build(&c, &code->direct_mem, &code->direct_map_size, err, errlen) == 0)
+        if (build(&c, &code->direct_mem, &code->direct_map_size, err, errlen) == 0 &&
+            (code->direct_insn_off = malloc(n * sizeof(uint32_t)))) {
             code->direct_off = 0;
-        else
-            err[0] = 0; /* the stub in the ordinary code still works */
+            code->direct_code_size = c.b.len;
+            memcpy(code->direct_insn_off, c.addr, n * sizeof(uint32_t));
+        } else {
+            jit_mem_free(code->direct_mem, code->direct_map_size); /* the stub in the */
+            code->direct_mem = NULL;                               /* ordinary code works */
+            err[0] = 0;
+        }
     }
     prog->jit = code;
     code = NULL;
@@ -1380,6 +1386,7 @@ void jit_free(struct jit_code *code)
     jit_mem_free(code->mem, code->map_size);
     jit_mem_free(code->direct_mem, code->direct_map_size);
     free(code->insn_off);
+    free(code->direct_insn_off);
     free(code->entry_off);
     free(code);
 }

@@ -51,6 +51,10 @@ expect 0 "" asm $SRC/examples/drop_tcp22.s -o $T/p.bin
 expect 0 "if r5 != 5632 goto +2" disasm $T/p.bin
 expect 0 "retval: 2 " prog run $T/p.bin --type tc --data-in $T/ssh.pkt
 expect 0 "bytes of x86-64" disasm $T/p.bin --jited
+expect 0 "separate copy" disasm $T/p.bin --jited --unchecked
+expect 0 "   0: r2 = *(u32 *)(r1 + 76)" disasm $T/p.bin --direct --unchecked
+expect 0 "(direct-entry copy)" disasm $T/p.bin --direct --unchecked
+expect 1 "no direct-entry copy" disasm $T/p.bin --direct
 printf 'r0 = 1\nbogus\n' > $T/bad.s
 expect 1 "line 2" asm $T/bad.s -o $T/bad.bin
 head -c 12 $T/p.bin > $T/trunc.bin

@@ -316,6 +316,18 @@ static void test_blinding(void)
         for (size_t i = 0; code && i + 4 <= size; i++)
             found |= !memcmp(code + i, &magic, 4);
         CHECKF(found == !blind, "blind=%u: immediate %s in the code", blind, found ? "found" : "absent");
+        /* the copy the direct entry calls is blinded the same way */
+        size_t dsize = 0;
+        const uint32_t *doff = NULL;
+        const uint8_t *dcode = bpfvm_prog_jited_direct_code(prog, &dsize, &doff);
+        CHECK(dcode != NULL && dsize > 0 && doff != NULL);
+        CHECK(dcode == (const void *)bpfvm_prog_direct_entry(prog));
+        found = 0;
+        for (size_t i = 0; dcode && i + 4 <= dsize; i++)
+            found |= !memcmp(dcode + i, &magic, 4);
+        CHECKF(found == !blind, "blind=%u: immediate %s in the direct copy", blind,
+               found ? "found" : "absent");
+        CHECK_EQ_U64(bpfvm_prog_direct_entry(prog)(0, 0, 0, 0, 0), want);
         struct bpfvm_exec_opts ex = {.sz = sizeof(ex), .engine = BPFVM_ENGINE_JIT};
         uint64_t r0 = 0;
         CHECK_EQ_U64(bpfvm_prog_exec(prog, &ex, &r0), 0);
