@@ -31,7 +31,7 @@ void bench_build_prog(const struct bench_row *row, enum prog_flavour flavour,
 
 extern const struct bench_engine engine_native, engine_bpfvm_interp, engine_bpfvm_checked,
     engine_bpfvm_jit,
-    engine_kernel, engine_dpdk_interp, engine_dpdk_jit, engine_libpcap;
+    engine_kernel, engine_dpdk_interp, engine_dpdk_jit, engine_libpcap, engine_hand_asm;
 
 /* bpfvm: instructions one run of the row executes (0 when unknown). */
 uint64_t bench_bpfvm_insn_count(const struct bench_row *row);

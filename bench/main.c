@@ -19,6 +19,7 @@
 static const struct bench_engine *const engines[] = {
     &engine_native, &engine_bpfvm_interp, &engine_bpfvm_checked, &engine_bpfvm_jit,
     &engine_kernel, &engine_dpdk_interp,  &engine_dpdk_jit,      &engine_libpcap,
+    &engine_hand_asm,
 };
 #define NENG (sizeof(engines) / sizeof(engines[0]))
 

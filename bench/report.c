@@ -209,6 +209,7 @@ static void report_jit_ratios(const struct bench_report *r, FILE *out)
                                        "array counter", "hash counter"};
     int jit = report_engine(r, "bpfvm_jit"), nat = report_engine(r, "native");
     int ker = report_engine(r, "kernel_jit"), dpj = report_engine(r, "dpdk_jit");
+    int asm_e = report_engine(r, "hand_x86"), floor_rows = 0;
     if (jit < 0 || nat < 0)
         return;
     fprintf(out, "\nbpfvm JIT ratios (same run; < 1 means the JIT is faster):\n");
@@ -229,8 +230,20 @@ static void report_jit_ratios(const struct bench_report *r, FILE *out)
             else
                 fprintf(out, "  JIT/%s n/a", names[k]);
         }
+        const struct bench_cell *h = asm_e >= 0 ? r->cells[row][asm_e] : NULL;
+        if (h && h->state == CELL_OK && h->median > 0) {
+            fprintf(out, "  JIT/hand-x86 %.2f", j->median / h->median);
+            const struct bench_cell *d = dpj >= 0 ? r->cells[row][dpj] : NULL;
+            if (d && d->state == CELL_OK && d->median > 0)
+                fprintf(out, " (dpdk-jit/hand-x86 %.2f)", d->median / h->median);
+            floor_rows++;
+        }
         fputc('\n', out);
     }
+    if (floor_rows)
+        fprintf(out, "  hand-x86: the row's dependency chain written by hand (add, imul, shr, xor "
+                     "per round:\n  1+3+1+1 cycles), the floor for any code generator; a JIT at "
+                     "1.00 of it has nothing left\n  to win on that row.\n");
 }
 
 static void report_pps(const struct bench_report *r, FILE *out)
