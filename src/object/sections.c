@@ -18,6 +18,25 @@ struct sec_def {
     int match;
 };
 
+/* Program types and attach types newer than the build host's <linux/bpf.h> may be (Debian
+ * 12 has Linux 6.1's): the kernel's numbers. */
+enum {
+    SEC_PROG_TYPE_NETFILTER = 32,
+    SEC_ATTACH_NETFILTER = 45,
+    SEC_ATTACH_TCX_INGRESS = 46,
+    SEC_ATTACH_TCX_EGRESS = 47,
+    SEC_ATTACH_UPROBE_MULTI = 48,
+    SEC_ATTACH_UNIX_CONNECT = 49,
+    SEC_ATTACH_UNIX_SENDMSG = 50,
+    SEC_ATTACH_UNIX_RECVMSG = 51,
+    SEC_ATTACH_UNIX_GETPEERNAME = 52,
+    SEC_ATTACH_UNIX_GETSOCKNAME = 53,
+    SEC_ATTACH_NETKIT_PRIMARY = 54,
+    SEC_ATTACH_NETKIT_PEER = 55,
+    SEC_ATTACH_KPROBE_SESSION = 56,
+    SEC_ATTACH_UPROBE_SESSION = 57,
+};
+
 #define X(n, t, a, m) {n, BPF_PROG_TYPE_##t, a, m}
 static const struct sec_def sec_defs[] = {
     X("socket", SOCKET_FILTER, 0, SEC_SLOPPY),
@@ -32,6 +51,20 @@ static const struct sec_def sec_defs[] = {
     X("kprobe.multi", KPROBE, BPF_TRACE_KPROBE_MULTI, SEC_PREFIX),
     X("kretprobe.multi", KPROBE, BPF_TRACE_KPROBE_MULTI, SEC_PREFIX),
     X("usdt", KPROBE, 0, SEC_PREFIX),
+    X("uprobe.multi", KPROBE, SEC_ATTACH_UPROBE_MULTI, SEC_PREFIX),
+    X("uretprobe.multi", KPROBE, SEC_ATTACH_UPROBE_MULTI, SEC_PREFIX),
+    X("uprobe.multi.s", KPROBE, SEC_ATTACH_UPROBE_MULTI, SEC_PREFIX),
+    X("uretprobe.multi.s", KPROBE, SEC_ATTACH_UPROBE_MULTI, SEC_PREFIX),
+    X("kprobe.session", KPROBE, SEC_ATTACH_KPROBE_SESSION, SEC_PREFIX),
+    X("uprobe.session", KPROBE, SEC_ATTACH_UPROBE_SESSION, SEC_PREFIX),
+    X("ksyscall", KPROBE, 0, SEC_PREFIX),
+    X("kretsyscall", KPROBE, 0, SEC_PREFIX),
+    X("tc/ingress", SCHED_CLS, SEC_ATTACH_TCX_INGRESS, SEC_EXACT),
+    X("tc/egress", SCHED_CLS, SEC_ATTACH_TCX_EGRESS, SEC_EXACT),
+    X("tcx/ingress", SCHED_CLS, SEC_ATTACH_TCX_INGRESS, SEC_EXACT),
+    X("tcx/egress", SCHED_CLS, SEC_ATTACH_TCX_EGRESS, SEC_EXACT),
+    X("netkit/primary", SCHED_CLS, SEC_ATTACH_NETKIT_PRIMARY, SEC_EXACT),
+    X("netkit/peer", SCHED_CLS, SEC_ATTACH_NETKIT_PEER, SEC_EXACT),
     X("tc", SCHED_CLS, 0, SEC_PREFIX),
     X("classifier", SCHED_CLS, 0, SEC_PREFIX),
     X("action", SCHED_ACT, 0, SEC_PREFIX),
@@ -69,6 +102,7 @@ static const struct sec_def sec_defs[] = {
     X("sockops", SOCK_OPS, BPF_CGROUP_SOCK_OPS, SEC_EXACT),
     X("sk_skb/stream_parser", SK_SKB, BPF_SK_SKB_STREAM_PARSER, SEC_EXACT),
     X("sk_skb/stream_verdict", SK_SKB, BPF_SK_SKB_STREAM_VERDICT, SEC_EXACT),
+    X("sk_skb/verdict", SK_SKB, BPF_SK_SKB_VERDICT, SEC_EXACT),
     X("sk_skb", SK_SKB, 0, SEC_PREFIX),
     X("sk_msg", SK_MSG, BPF_SK_MSG_VERDICT, SEC_EXACT),
     X("lirc_mode2", LIRC_MODE2, BPF_LIRC_MODE2, SEC_EXACT),
@@ -93,6 +127,11 @@ static const struct sec_def sec_defs[] = {
     X("cgroup/getpeername6", CGROUP_SOCK_ADDR, BPF_CGROUP_INET6_GETPEERNAME, SEC_EXACT),
     X("cgroup/getsockname4", CGROUP_SOCK_ADDR, BPF_CGROUP_INET4_GETSOCKNAME, SEC_EXACT),
     X("cgroup/getsockname6", CGROUP_SOCK_ADDR, BPF_CGROUP_INET6_GETSOCKNAME, SEC_EXACT),
+    X("cgroup/connect_unix", CGROUP_SOCK_ADDR, SEC_ATTACH_UNIX_CONNECT, SEC_EXACT),
+    X("cgroup/sendmsg_unix", CGROUP_SOCK_ADDR, SEC_ATTACH_UNIX_SENDMSG, SEC_EXACT),
+    X("cgroup/recvmsg_unix", CGROUP_SOCK_ADDR, SEC_ATTACH_UNIX_RECVMSG, SEC_EXACT),
+    X("cgroup/getpeername_unix", CGROUP_SOCK_ADDR, SEC_ATTACH_UNIX_GETPEERNAME, SEC_EXACT),
+    X("cgroup/getsockname_unix", CGROUP_SOCK_ADDR, SEC_ATTACH_UNIX_GETSOCKNAME, SEC_EXACT),
     X("cgroup/sysctl", CGROUP_SYSCTL, BPF_CGROUP_SYSCTL, SEC_EXACT),
     X("cgroup/getsockopt", CGROUP_SOCKOPT, BPF_CGROUP_GETSOCKOPT, SEC_EXACT),
     X("cgroup/setsockopt", CGROUP_SOCKOPT, BPF_CGROUP_SETSOCKOPT, SEC_EXACT),
@@ -100,6 +139,7 @@ static const struct sec_def sec_defs[] = {
     X("struct_ops", STRUCT_OPS, 0, SEC_PREFIX),
     X("struct_ops.s", STRUCT_OPS, 0, SEC_PREFIX),
     X("sk_lookup", SK_LOOKUP, BPF_SK_LOOKUP, SEC_EXACT),
+    {"netfilter", SEC_PROG_TYPE_NETFILTER, SEC_ATTACH_NETFILTER, SEC_EXACT},
 };
 #undef X
 
