@@ -28,6 +28,26 @@ void test_check(int ok, const char *file, int line, const char *expr, const char
     fputc('\n', stderr);
 }
 
+static char test_pin_dir[] = "/tmp/bpfvm-test-pins-XXXXXX";
+
+static void test_remove_pin_dir(void)
+{
+    char cmd[64];
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", test_pin_dir);
+    if (system(cmd) != 0)
+        fprintf(stderr, "warning: could not remove %s\n", test_pin_dir);
+}
+
+void test_fresh_pin_dir(void)
+{
+    if (!mkdtemp(test_pin_dir)) {
+        fprintf(stderr, "warning: mkdtemp %s failed; BPFVM_PIN_DIR left as it is\n", test_pin_dir);
+        return;
+    }
+    setenv("BPFVM_PIN_DIR", test_pin_dir, 1);
+    atexit(test_remove_pin_dir);
+}
+
 int test_summary(void)
 {
     printf("%d passed, %d failed\n", test_passed, test_failed);

@@ -46,6 +46,9 @@ static inline uint64_t test_rng(uint64_t *state)
 
 /* Print the summary and return the process exit code (0 when nothing failed). */
 int test_summary(void);
+/* Point BPFVM_PIN_DIR at a new empty directory, removed at exit: maps pinned by name must not
+ * meet pins an earlier run (or another bpfvm build, with another layout) left behind. */
+void test_fresh_pin_dir(void);
 
 /* Read a whole file (NUL-terminated); NULL on error.  *len may be NULL. */
 char *test_read_file(const char *path, size_t *len);

@@ -535,6 +535,7 @@ int main(int argc, char **argv)
 {
     if (argc > 1)
         dir = argv[1];
+    test_fresh_pin_dir();
     test_tc();
     test_sockex1();
     test_xdp();

@@ -476,20 +476,9 @@ int main(int argc, char **argv)
         printf("SKIP: the kernel's bpf() is unavailable: %s\n", why);
         return 77;
     }
-    /* maps pinned by name go to a fresh directory: pins left by an earlier (other) build
-     * would be reused, or refused when their layout changed */
-    char pin_dir[] = "/tmp/bpfvm-vobj-pins-XXXXXX";
-    bool own_pins = mkdtemp(pin_dir) != NULL;
-    if (own_pins)
-        setenv("BPFVM_PIN_DIR", pin_dir, 1);
+    test_fresh_pin_dir(); /* pins left by an earlier (other) build would be reused */
     for (int i = first; i < argc; i++)
         check_dir(argv[i]);
-    if (own_pins) {
-        char cmd[64];
-        snprintf(cmd, sizeof(cmd), "rm -rf '%s'", pin_dir);
-        if (system(cmd) != 0)
-            fprintf(stderr, "warning: could not remove %s\n", pin_dir);
-    }
 
     printf("\nobjects: %d programs, agree %d, undecided %d, differ %d\n", counts_total, counts_agree,
            counts_undecided, counts_differ);
