@@ -96,8 +96,9 @@ int cli_run_and_print(const struct bpfvm_prog *prog, const char *name, const cha
         cli_error("input larger than 4 GiB");
         goto done;
     }
-    /* room for programs that grow the packet (xdp/tc adjust helpers) */
-    size_t out_cap = in_len + 4096, cout_cap = ctx_len + 256;
+    /* room for programs that grow the packet (xdp adjust helpers: a page; tc resize
+     * helpers: 16064 bytes) */
+    size_t out_cap = in_len + 16384, cout_cap = ctx_len + 256;
     if (!(out = malloc(out_cap)) || !(cout = malloc(cout_cap))) {
         cli_error("out of memory");
         goto done;

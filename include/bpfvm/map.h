@@ -34,9 +34,14 @@ enum bpfvm_map_type {
     BPFVM_MAP_TYPE_LPM_TRIE = 11,
     BPFVM_MAP_TYPE_ARRAY_OF_MAPS = 12,
     BPFVM_MAP_TYPE_HASH_OF_MAPS = 13,
+    BPFVM_MAP_TYPE_DEVMAP = 14,
+    BPFVM_MAP_TYPE_CPUMAP = 16,
+    BPFVM_MAP_TYPE_XSKMAP = 17,
     BPFVM_MAP_TYPE_QUEUE = 22,
     BPFVM_MAP_TYPE_STACK = 23,
+    BPFVM_MAP_TYPE_DEVMAP_HASH = 25,
     BPFVM_MAP_TYPE_RINGBUF = 27,
+    BPFVM_MAP_TYPE_BLOOM_FILTER = 30,
 };
 
 /* Element flags (update: one of ANY/NOEXIST/EXIST, optionally | F_LOCK). */
@@ -88,6 +93,9 @@ struct bpfvm_map_create_opts {
      * pin_reuse an existing pin gives -EEXIST. */
     const char *pin_path;       /* absolute, or relative to bpfvm_pin_dir() */
     bool pin_reuse;
+    /* BLOOM_FILTER: the low 4 bits are the number of hash functions (0 = 5); other bits and
+     * any nonzero value for other types give -EINVAL, like the kernel's map_extra. */
+    uint64_t map_extra;
 };
 
 /* Create a map.  `name` may be NULL; it is truncated to 15 characters. */
@@ -100,7 +108,9 @@ void bpfvm_map_free(struct bpfvm_map *map);
 
 /* Element operations, like the bpf(2) commands.  For per-CPU maps `value` is nr_slots values,
  * each rounded up to 8 bytes.  QUEUE/STACK: key is NULL; update = push, lookup = peek,
- * lookup_and_delete = pop.  Map-in-map lookups return the inner map's id (u32). */
+ * lookup_and_delete = pop.  BLOOM_FILTER: key is NULL; update = push (BPFVM_ANY only),
+ * lookup = peek, which only reads `value`: 0 when it is probably in the filter, -ENOENT when
+ * it is certainly not.  Map-in-map lookups return the inner map's id (u32). */
 int bpfvm_map_lookup_elem(struct bpfvm_map *map, const void *key, void *value);
 int bpfvm_map_lookup_elem_flags(struct bpfvm_map *map, const void *key, void *value,
                                 uint64_t flags);
@@ -187,7 +197,7 @@ void bpfvm_perf_buffer_free(struct bpfvm_perf_buffer *pb);
  * the same live map (host API and programs alike).  A pin outlives its creator (also a killed
  * one) until bpfvm_map_unpin; unpinning removes the name, the memory lives on while processes
  * have the map open.  Pinnable: ARRAY, PERCPU_ARRAY, HASH, PERCPU_HASH, LRU_HASH,
- * LRU_PERCPU_HASH, LPM_TRIE, QUEUE, STACK.  Maps holding process-local objects (PROG_ARRAY,
+ * LRU_PERCPU_HASH, LPM_TRIE, QUEUE, STACK, BLOOM_FILTER.  Maps holding process-local objects (PROG_ARRAY,
  * *_OF_MAPS, PERF_EVENT_ARRAY) and RINGBUF give -EOPNOTSUPP. */
 
 /* The pin directory: $BPFVM_PIN_DIR if set, else /dev/shm/bpfvm. */

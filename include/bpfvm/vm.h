@@ -194,7 +194,9 @@ int bpfvm_exec_tail_call(struct bpfvm_exec *ex, const struct bpfvm_prog *next);
  * fields the kernel lets a test run set) and r1 = the context.  Without a type, r1 = the buffer
  * and r2 = its length (the raw-bytecode convention).  After the last repetition the packet is
  * copied to data_out (up to data_size_out bytes; data_size_out then holds the full length) and
- * the context to ctx_out.  duration is the mean time per run in ns. */
+ * the context to ctx_out.  Typed runs follow the kernel when a program grew the packet past
+ * a non-zero data_size_out: -ENOSPC, with the part that fits copied, data_size_out, retval and
+ * duration set, ctx_out not written.  duration is the mean time per run in ns. */
 struct bpfvm_test_run_opts {
     size_t sz;
     const void *data_in;

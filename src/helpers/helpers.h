@@ -108,9 +108,16 @@ const struct helper_proto *helper_proto_all(size_t *cnt);
      HELPER_MAPT(BPFVM_MAP_TYPE_LPM_TRIE))
 #define HELPERS_MAPS_LOOKUP                                                                    \
     (HELPERS_MAPS_KV | HELPER_MAPT(BPFVM_MAP_TYPE_ARRAY_OF_MAPS) |                             \
-     HELPER_MAPT(BPFVM_MAP_TYPE_HASH_OF_MAPS))
+     HELPER_MAPT(BPFVM_MAP_TYPE_HASH_OF_MAPS) | HELPER_MAPT(BPFVM_MAP_TYPE_DEVMAP) |          \
+     HELPER_MAPT(BPFVM_MAP_TYPE_DEVMAP_HASH) | HELPER_MAPT(BPFVM_MAP_TYPE_XSKMAP))
+/* bpf_redirect_map targets (CPUMAP takes no other helper) */
+#define HELPERS_MAPS_REDIRECT                                                                  \
+    (HELPER_MAPT(BPFVM_MAP_TYPE_DEVMAP) | HELPER_MAPT(BPFVM_MAP_TYPE_DEVMAP_HASH) |            \
+     HELPER_MAPT(BPFVM_MAP_TYPE_CPUMAP) | HELPER_MAPT(BPFVM_MAP_TYPE_XSKMAP))
 #define HELPERS_MAPS_FOR_EACH (HELPERS_MAPS_KV & ~HELPER_MAPT(BPFVM_MAP_TYPE_LPM_TRIE))
 #define HELPERS_MAPS_QS (HELPER_MAPT(BPFVM_MAP_TYPE_QUEUE) | HELPER_MAPT(BPFVM_MAP_TYPE_STACK))
+/* push and peek also take BLOOM_FILTER (its only helpers; pop does not) */
+#define HELPERS_MAPS_PUSH_PEEK (HELPERS_MAPS_QS | HELPER_MAPT(BPFVM_MAP_TYPE_BLOOM_FILTER))
 
 /* ---------------------------------------------------------------- implementations */
 
@@ -170,6 +177,8 @@ HELPER_DECL(helper_xdp_adjust_tail);
 HELPER_DECL(helper_xdp_load_bytes);
 HELPER_DECL(helper_xdp_store_bytes);
 HELPER_DECL(helper_redirect);
+/* redirect_map.c */
+HELPER_DECL(helper_redirect_map);
 /* packet_skb.c */
 HELPER_DECL(helper_skb_load_bytes);
 HELPER_DECL(helper_skb_load_bytes_relative);
@@ -177,6 +186,10 @@ HELPER_DECL(helper_skb_store_bytes);
 HELPER_DECL(helper_l3_csum_replace);
 HELPER_DECL(helper_l4_csum_replace);
 HELPER_DECL(helper_skb_pull_data);
+/* packet_skb_resize.c */
+HELPER_DECL(helper_skb_change_tail);
+HELPER_DECL(helper_skb_change_head);
+HELPER_DECL(helper_skb_adjust_room);
 
 /* ---------------------------------------------------------------- checked-mode checks */
 

@@ -1,5 +1,5 @@
 /* helpers/maps.c - map helpers for programs: bpf_map_lookup_elem / update / delete,
- * push / pop / peek (QUEUE, STACK), map_lookup_percpu_elem and for_each_map_elem, on the
+ * push / pop / peek (QUEUE, STACK; push / peek on BLOOM_FILTER), map_lookup_percpu_elem and for_each_map_elem, on the
  * maps module's fast path.  Per-CPU maps give the run's worker slot copy.  Checked runs get
  * their key/value pointers tested and the returned values granted. */
 #include "helpers/helpers.h"
@@ -73,7 +73,7 @@ HELPER_DECL(helper_map_delete_elem)
 HELPER_DECL(helper_map_push_elem)
 {
     struct bpfvm_map *m = MAP_ARG(r1);
-    if (!helpers_map_arg(ex, m, HELPERS_MAPS_QS) || !map_prog_may_write(m))
+    if (!helpers_map_arg(ex, m, HELPERS_MAPS_PUSH_PEEK) || !map_prog_may_write(m))
         return (uint64_t)-EINVAL;
     if (!helpers_mem_ok(ex, r2, m->value_size, false))
         return (uint64_t)-EFAULT;
@@ -96,12 +96,12 @@ HELPER_DECL(helper_map_pop_elem)
 HELPER_DECL(helper_map_peek_elem)
 {
     struct bpfvm_map *m = MAP_ARG(r1);
-    if (!helpers_map_arg(ex, m, HELPERS_MAPS_QS) || !map_prog_may_read(m))
+    if (!helpers_map_arg(ex, m, HELPERS_MAPS_PUSH_PEEK) || !map_prog_may_read(m))
         return (uint64_t)-EINVAL;
     if (!helpers_mem_ok(ex, r2, m->value_size, true))
         return (uint64_t)-EFAULT;
     long rc = map_peek_fast(m, (void *)(uintptr_t)r2);
-    if (rc)
+    if (rc && !m->ops->peek_reads_value) /* a bloom filter's buffer is its question */
         memset((void *)(uintptr_t)r2, 0, m->value_size);
     return (uint64_t)rc;
 }

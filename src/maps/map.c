@@ -35,9 +35,14 @@ const struct map_ops *map_ops_for(enum bpfvm_map_type type)
     case BPFVM_MAP_TYPE_LPM_TRIE: return &map_lpm_trie_ops;
     case BPFVM_MAP_TYPE_ARRAY_OF_MAPS: return &map_array_of_maps_ops;
     case BPFVM_MAP_TYPE_HASH_OF_MAPS: return &map_hash_of_maps_ops;
+    case BPFVM_MAP_TYPE_DEVMAP: return &map_devmap_ops;
+    case BPFVM_MAP_TYPE_CPUMAP: return &map_cpumap_ops;
+    case BPFVM_MAP_TYPE_XSKMAP: return &map_xskmap_ops;
+    case BPFVM_MAP_TYPE_DEVMAP_HASH: return &map_devmap_hash_ops;
     case BPFVM_MAP_TYPE_QUEUE: return &map_queue_ops;
     case BPFVM_MAP_TYPE_STACK: return &map_stack_ops;
     case BPFVM_MAP_TYPE_RINGBUF: return &map_ringbuf_ops;
+    case BPFVM_MAP_TYPE_BLOOM_FILTER: return &map_bloom_filter_ops;
     default: return NULL;
     }
 }
@@ -203,6 +208,9 @@ int map_create_common(struct map_attr *a, const struct map_ops **ops_out)
     if ((a->map_flags & BPFVM_F_RDONLY_PROG) && (a->map_flags & BPFVM_F_WRONLY_PROG))
         return map_err(a, -EINVAL, "map create %s: BPF_F_RDONLY_PROG with BPF_F_WRONLY_PROG",
                        ops->name);
+    if (a->map_extra && a->type != BPFVM_MAP_TYPE_BLOOM_FILTER)
+        return map_err(a, -EINVAL, "map create %s: map_extra 0x%llx is for bloom filters only",
+                       ops->name, (unsigned long long)a->map_extra);
     if (a->nr_slots > 65536)
         return map_err(a, -EINVAL, "map create %s: %u worker slots is too many", ops->name,
                        a->nr_slots);
@@ -236,6 +244,7 @@ int bpfvm_map_create(enum bpfvm_map_type type, const char *name, uint32_t key_si
         .nr_slots = o.nr_slots ? o.nr_slots : map_default_slots(),
         .value_stride = map_round8(value_size),
         .spin_lock_off = (o.has_spin_lock || o.spin_lock_off > 0) ? o.spin_lock_off : -1,
+        .map_extra = o.map_extra,
         .inner = o.inner_map, .errbuf = o.errbuf, .errbuf_len = o.errbuf_len,
     };
     if (!out)

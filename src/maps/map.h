@@ -53,6 +53,7 @@ struct map_attr {
     uint32_t nr_slots;
     uint32_t value_stride;          /* round_up(value_size, 8) */
     int32_t spin_lock_off;          /* -1 when none */
+    uint64_t map_extra;             /* BLOOM_FILTER: number of hashes (0 for other types) */
     const struct bpfvm_map *inner;  /* map-in-map template */
     struct map_arena *arena;        /* NULL: malloc; else allocate everything from it */
     char *errbuf;
@@ -68,6 +69,7 @@ struct map_ops {
     bool lookup_returns_obj;        /* lookups give the stored object (map-in-map, prog array) */
     bool has_keys;                  /* false for QUEUE/STACK/RINGBUF: key_size must be 0 */
     bool percpu;
+    bool peek_reads_value;          /* BLOOM_FILTER: peek tests the value, never writes it */
     /* lifetime: check validates sizes and flags (-EINVAL/-E2BIG/-EOPNOTSUPP), alloc builds */
     int (*check)(const struct map_attr *a);
     int (*alloc)(const struct map_attr *a, struct bpfvm_map **out);
@@ -133,7 +135,9 @@ const struct map_ops *map_ops_for(enum bpfvm_map_type type);
 extern const struct map_ops map_array_ops, map_percpu_array_ops, map_prog_array_ops,
     map_array_of_maps_ops, map_perf_event_array_ops, map_hash_ops, map_percpu_hash_ops,
     map_lru_hash_ops, map_lru_percpu_hash_ops, map_hash_of_maps_ops, map_lpm_trie_ops,
-    map_queue_ops, map_stack_ops, map_ringbuf_ops;
+    map_queue_ops, map_stack_ops, map_ringbuf_ops, map_bloom_filter_ops;
+/* redirect_maps.c: the bpf_redirect_map targets */
+extern const struct map_ops map_devmap_ops, map_devmap_hash_ops, map_cpumap_ops, map_xskmap_ops;
 
 /* Fill the common header (called by every alloc). */
 void map_init_common(struct bpfvm_map *map, const struct map_attr *a, const struct map_ops *ops);

@@ -43,7 +43,7 @@
 #define PIN_HDR_SIZE 4096u
 #define PIN_NTYPES 32
 #define PIN_MAGIC "BPFVMPN1"
-#define PIN_VERSION 1u           /* bump when a pinnable map's layout changes */
+#define PIN_VERSION 2u           /* bump when a pinnable map's layout changes */
 #define PIN_DEFAULT_DIR "/dev/shm/bpfvm"
 
 struct pin_hdr {
@@ -59,6 +59,7 @@ struct pin_hdr {
     char name[16];
     uint64_t map_addr;           /* the struct bpfvm_map */
     struct map_arena arena;
+    uint64_t map_extra;          /* BLOOM_FILTER's number of hashes */
 };
 
 /* A process's view of one pin it has mapped. */
@@ -533,6 +534,7 @@ static int pin_def_mismatch(const struct map_attr *a, const struct pin_hdr *h,
     return h->type != (uint32_t)a->type || h->key_size != a->key_size ||
            h->value_size != a->value_size || h->max_entries != a->max_entries ||
            h->map_flags != a->map_flags || h->spin_lock_off != a->spin_lock_off ||
+           h->map_extra != a->map_extra ||
            (nr_slots_asked && h->nr_slots != nr_slots_asked);
 }
 
@@ -545,9 +547,12 @@ static int pin_reuse(struct map_attr *a, int fd, const char *path, uint32_t nr_s
     if (err)
         return err;
     if (pin_def_mismatch(a, &h, nr_slots_asked)) {
-        char slots[32] = "";
+        char slots[64] = "";
         if (nr_slots_asked && h.nr_slots != nr_slots_asked)
             snprintf(slots, sizeof(slots), " (slots %u, not %u)", h.nr_slots, nr_slots_asked);
+        else if (h.map_extra != a->map_extra)
+            snprintf(slots, sizeof(slots), " (map_extra 0x%llx, not 0x%llx)",
+                     (unsigned long long)h.map_extra, (unsigned long long)a->map_extra);
         return map_err(a, -EINVAL, "pinned map %s has type %s, key %u, value %u, max %u, "
                        "flags 0x%x%s; the definition asks for type %s, key %u, value %u, "
                        "max %u, flags 0x%x", path,
@@ -637,6 +642,7 @@ static int pin_make(struct map_attr *a, const struct map_ops *ops, const char *n
     h->map_flags = a->map_flags;
     h->nr_slots = a->nr_slots;
     h->spin_lock_off = a->spin_lock_off;
+    h->map_extra = a->map_extra;
     h->creator_pid = (int32_t)getpid();
     if (name)
         strncpy(h->name, name, sizeof(h->name) - 1);

@@ -215,7 +215,7 @@ static int btf_map_def(struct bpfvm_object *obj, const char *map_name, uint32_t 
         else if (!strcmp(fn, "pinning"))
             ok = btf_uint(btf, mb.type, &def->pinning);
         else if (!strcmp(fn, "map_extra"))
-            ok = btf_uint(btf, mb.type, &v);
+            ok = btf_uint(btf, mb.type, &def->map_extra);
         else if (!strcmp(fn, "key_size") || !strcmp(fn, "value_size")) {
             bool is_key = fn[0] == 'k';
             ok = btf_uint(btf, mb.type, &v);

@@ -307,6 +307,7 @@ static int create_map(struct bpfvm_object *obj, struct bpfvm_object_map *m,
         .inner_map = inner, .nr_slots = lo ? lo->nr_slots : 0, .errbuf = msg,
         .errbuf_len = sizeof(msg), .has_spin_lock = m->def.has_spin_lock,
         .spin_lock_off = m->def.has_spin_lock ? (int32_t)m->def.spin_lock_off : -1,
+        .map_extra = m->def.map_extra,
     };
     uint32_t t = m->def.type;
     if (t == BPFVM_MAP_TYPE_PERF_EVENT_ARRAY && !m->def.max_entries) {

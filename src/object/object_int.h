@@ -121,6 +121,7 @@ enum obj_map_def_kind {
 struct obj_map_def {
     uint32_t type, key_size, value_size, max_entries, map_flags, numa_node;
     uint32_t pinning;
+    uint32_t map_extra;               /* BTF `__uint(map_extra, N)` (BLOOM_FILTER: hashes) */
     uint32_t id, inner_id, inner_idx; /* iproute2 */
     bool has_inner_idx;
     bool has_spin_lock;               /* BTF: the value holds a struct bpf_spin_lock */

@@ -34,12 +34,25 @@
 
 /* struct __sk_buff: scalars at their UAPI offsets, packet pointers after the 192 bytes */
 #define PT_SKB_LEN 0
+#define PT_SKB_PROTOCOL 16 /* the ethertype, network order, in the low 16 bits */
 #define PT_SKB_HASH 68
+#define PT_SKB_GSO_SEGS 164
+#define PT_SKB_GSO_SIZE 176
 #define PT_SKB_DATA 192
 #define PT_SKB_DATA_END 200
 #define PT_SKB_DATA_META 208
 #define PT_SKB_MAGIC 216
 #define PT_SKB_NATIVE_SIZE 224
+/* the kernel's SKB_MAX_ALLOC (16 KiB less struct skb_shared_info): the longest packet the skb
+ * resize helpers make (measured on 6.18: the test run's skb has no device to take an MTU from) */
+#define PT_SKB_MAX_LEN 16064
+/* past PT_SKB_MAX_LEN: adjust_room may show up to its 0xfff-byte maximum from past the end */
+#define PT_SKB_TAILSLACK 4096
+/* The kernel's test-run skb has 64 bytes of headroom; pushes of up to 65 bytes measure as
+ * fitting.  A push past it reallocates the head, which on 6.18 turns the unset transport
+ * header into a set one pointing at the old head (offset: the push less this room); from
+ * then on bpf_skb_change_tail's minimum length is that offset, not the network header's. */
+#define PT_SKB_KERNEL_ROOM 65
 
 #define PT_PKT_MAGIC 0x31544b50u /* "PKT1": a context with a packet state behind it */
 
@@ -52,6 +65,11 @@ struct progtype_pkt {
     uint32_t native_size;   /* where the state sits: right after this many context bytes */
     bool xdp;
     bool l2;                /* skb: data starts at the MAC header (tc) */
+    bool encap;             /* skb: adjust_room added an outer L3 header (a second: -EALREADY) */
+    /* skb, what the kernel's skb would have: its headroom (a push past it reallocates) and
+     * the transport header's offset from data, once set (progtype_skb_setup explains) */
+    int64_t kroom, trans_off;
+    bool trans_set;
 };
 
 /* The state of the context `ctx` built for a run of `opts` (NULL when `ctx` is not the run's

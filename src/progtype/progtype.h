@@ -101,6 +101,12 @@ int progtype_find_ctx_accesses(const struct bpfvm_insn *insns, size_t cnt, bool 
 int progtype_rewrite_ctx(const struct progtype *pt, struct bpfvm_insn *insns, size_t cnt,
                          const bool *ctx_access, char *err, size_t errlen);
 
+/* Copy a test run's output packet to data_out as the kernel's bpf_test_finish does: up to
+ * data_size_out bytes (0: no limit in the kernel; bpfvm then copies nothing, it cannot know
+ * the buffer's size), data_size_out set to `len`.  0, or -ENOSPC (with a message) when
+ * data_size_out is set and smaller than the packet; the caller then skips ctx_out. */
+int progtype_data_out(struct bpfvm_test_run_opts *o, const uint8_t *data, uint32_t len);
+
 /* Shared by the skb-based types. */
 int progtype_skb_setup(const struct progtype *pt, struct bpfvm_test_run_opts *o,
                        struct progtype_run *r);

@@ -146,7 +146,10 @@ int progtype_skb_setup(const struct progtype *pt, struct bpfvm_test_run_opts *o,
         if (cin[i] && !skb_ctx_in_allowed(i))
             return vm_errorf(o->errbuf, o->errbuf_len, EINVAL,
                              "ctx_in: byte %u of struct __sk_buff cannot be set in a test run", i);
-    r->buf_size = PT_HEADROOM + o->data_size_in + PT_HEADROOM;
+    /* room for the resize helpers (packet_skb_resize.c) to grow the packet to its maximum */
+    r->buf_size = PT_HEADROOM +
+                  (o->data_size_in > PT_SKB_MAX_LEN ? o->data_size_in : PT_SKB_MAX_LEN) +
+                  PT_SKB_TAILSLACK;
     r->ctx_size = SKB_NATIVE_SIZE;
     r->buf = calloc(1, r->buf_size);
     r->ctx = calloc(1, r->ctx_size + sizeof(struct progtype_pkt));
@@ -190,6 +193,7 @@ int progtype_skb_setup(const struct progtype *pt, struct bpfvm_test_run_opts *o,
     p->net = frame + ETH_HLEN;
     p->native_size = SKB_NATIVE_SIZE;
     p->l2 = pt->l2;
+    p->kroom = PT_SKB_KERNEL_ROOM;
     return 0;
 }
 
@@ -206,9 +210,9 @@ int progtype_skb_finish(const struct progtype *pt, struct bpfvm_test_run_opts *o
         full += ETH_HLEN;
         memset(frame, 0, ETH_HLEN);
     }
-    if (o->data_out)
-        memcpy(o->data_out, frame, o->data_size_out < full ? o->data_size_out : full);
-    o->data_size_out = full;
+    int rc = progtype_data_out(o, frame, full);
+    if (rc)
+        return rc;
     if (o->ctx_out) {
         uint8_t out[SKB_UAPI_SIZE] = {0};
         for (uint32_t i = 0; i < SKB_UAPI_SIZE; i++)

@@ -99,9 +99,9 @@ static int xdp_finish(const struct progtype *pt, struct bpfvm_test_run_opts *o,
     uint32_t in_end = in[1];
     bool moved = meta != r->data || end != r->data + in_end;
     uint32_t len = moved ? (uint32_t)(end - meta) : o->data_size_in;
-    if (o->data_out)
-        memcpy(o->data_out, meta, o->data_size_out < len ? o->data_size_out : len);
-    o->data_size_out = len;
+    int rc = progtype_data_out(o, meta, len);
+    if (rc)
+        return rc;
     if (o->ctx_out) {
         uint32_t out[6] = {(uint32_t)(data - meta), (uint32_t)(end - meta), 0, 0, 0, 0};
         out[3] = in[3];

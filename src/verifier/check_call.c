@@ -31,17 +31,25 @@ static int expect(struct venv *env, int regno, const char *want)
                         verifier_reg_type_str(&cur_regs(env)[regno]), want);
 }
 
-/* The map argument: its type must be one the helper takes (the kernel's
- * check_map_func_compatibility, both directions, is the table's map_types mask). */
+/* The map argument; whether the helper takes its type is checked after all the arguments
+ * (check_map_type), as the kernel does: a bloom filter passed to bpf_map_lookup_elem fails on
+ * its zero-sized key first. */
 static int check_map_arg(struct venv *env, const struct helper_proto *p, int regno, struct call_meta *meta)
 {
+    (void)p;
     const struct vreg *r = &cur_regs(env)[regno];
     if (r->type != VREG_CONST_PTR_TO_MAP || r->maybe_null)
         return expect(env, regno, "map_ptr");
     meta->map = r->map;
-    if (!((p->map_types >> (r->map->type & 63)) & 1))
-        return verifier_err(env, EINVAL, "cannot pass map_type %d into func %s#%u", r->map->type, p->name,
-                            p->id);
+    return 0;
+}
+
+/* The kernel's check_map_func_compatibility, both directions: the table's map_types mask. */
+static int check_map_type(struct venv *env, const struct helper_proto *p, const struct call_meta *meta)
+{
+    if (meta->map && !((p->map_types >> (meta->map->type & 63)) & 1))
+        return verifier_err(env, EINVAL, "cannot pass map_type %d into func %s#%u", meta->map->type,
+                            p->name, p->id);
     return 0;
 }
 
@@ -403,6 +411,8 @@ static int check_helper_args(struct venv *env, const struct bpfvm_insn *in, cons
         if ((rc = check_arg(env, p, a, meta)))
             return rc;
     }
+    if ((rc = check_map_type(env, p, meta)))
+        return rc;
     if (id == BPF_FUNC_TAIL_CALL && env->cur->nrefs)
         return verifier_err(env, EINVAL, "tail_call would lead to reference leak");
     if (meta->release_ref) {

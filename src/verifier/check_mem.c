@@ -622,6 +622,8 @@ int verifier_check_helper_mem(struct venv *env, int regno, int64_t size_min, uin
                             regno, verifier_reg_type_str(&r));
     switch (r.type) {
     case VREG_PTR_TO_STACK:
+        if (size_max == 0 && !zero_ok) /* e.g. the key of a map without keys */
+            return verifier_err(env, EACCES, "invalid zero-sized read");
         if (size_max > VERIFIER_STACK_SIZE)
             return verifier_err(env, EACCES, "invalid indirect access to stack R%d off=%d size=%llu", regno,
                                 (int)(off + (int64_t)r.var_off.value), (unsigned long long)size_max);

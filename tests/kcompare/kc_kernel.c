@@ -188,6 +188,10 @@ static int kk_run(struct kc_obj *o, const char *prog, const void *in, uint32_t i
     int rc = bpf_prog_test_run_opts(bpf_program__fd(p), &t);
     if (rc) {
         rc = -errno;
+        if (rc == -ENOSPC) { /* data_out too small: what fit, the full size and retval */
+            *retval = t.retval;
+            *out_len = t.data_size_out;
+        }
         snprintf(err, errlen, "BPF_PROG_TEST_RUN: %s", strerror(-rc));
         return rc;
     }
@@ -249,10 +253,18 @@ static int kk_inner(struct kc_map *m, const void *key, struct kc_map *out)
     return rc;
 }
 static void kk_put(struct kc_map *m) { close((int)m->fd); }
+static int kk_update(struct kc_map *m, const void *key, const void *val, uint64_t flags)
+{
+    return bpf_map_update_elem((int)m->fd, key, val, flags) ? -errno : 0;
+}
+static int kk_del(struct kc_map *m, const void *key)
+{
+    return bpf_map_delete_elem((int)m->fd, key) ? -errno : 0;
+}
 
 static const struct kc_map_ops kk_map_ops = {
     .next_key = kk_next_key, .lookup = kk_lookup, .lookup_flags = kk_lookup_flags,
-    .pop = kk_pop, .inner = kk_inner, .put = kk_put,
+    .pop = kk_pop, .inner = kk_inner, .put = kk_put, .update = kk_update, .del = kk_del,
 };
 
 static int kk_fill(int fd, struct kc_map *out)

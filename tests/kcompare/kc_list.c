@@ -121,6 +121,31 @@ int kc_list_diff(const struct kc_list *a, const struct kc_list *b, char *msg, si
 
 static uint32_t kc_round8(uint32_t x) { return (x + 7) & ~7u; }
 
+/* A bloom filter's answers (present / absent, false positives included) for 512 values:
+ * i as 16-bit little-endian, zero-extended, byte 5 = 0x5a (the shape bloom.bpf.c pushes). */
+#define KC_BLOOM_PROBES 512
+static int kc_bloom_snapshot(struct kc_map *m, uint8_t *val, struct kc_list *out, char *err,
+                             size_t errlen)
+{
+    for (uint32_t i = 0; i < KC_BLOOM_PROBES; i++) {
+        memset(val, 0, m->value_size);
+        val[0] = (uint8_t)i;
+        if (m->value_size > 1)
+            val[1] = (uint8_t)(i >> 8);
+        if (m->value_size > 5)
+            val[5] = 0x5a;
+        int r = m->ops->lookup(m, NULL, val);
+        if (r && r != -ENOENT) {
+            snprintf(err, errlen, "bloom filter peek: %s", strerror(-r));
+            return r;
+        }
+        uint8_t present = r == 0;
+        uint16_t idx = (uint16_t)i;
+        kc_list_add(out, &idx, 2, &present, 1);
+    }
+    return 0;
+}
+
 int kc_snapshot(struct kc_map *m, struct kc_list *out, char *err, size_t errlen)
 {
     uint8_t key[64], next[64];
@@ -144,6 +169,10 @@ int kc_snapshot(struct kc_map *m, struct kc_list *out, char *err, size_t errlen)
     case KC_PERF_EVENT_ARRAY:
         free(val);
         return 0; /* drained separately */
+    case KC_BLOOM_FILTER:
+        rc = kc_bloom_snapshot(m, val, out, err, errlen);
+        free(val);
+        return rc; /* in probe order */
     default:
         break;
     }
@@ -184,6 +213,11 @@ int kc_snapshot(struct kc_map *m, struct kc_list *out, char *err, size_t errlen)
         r = m->ops->lookup(m, key, val);
         if (r == -ENOENT)
             continue;
+        if (m->type == KC_XSKMAP) { /* host lookups fail (-EOPNOTSUPP): keep key ++ error */
+            int32_t e = r;
+            kc_list_add(out, key, m->key_size, &e, 4);
+            continue;
+        }
         if (r) {
             snprintf(err, errlen, "lookup: %s", strerror(-r));
             rc = r;

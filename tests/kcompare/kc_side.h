@@ -29,7 +29,8 @@ int kc_list_diff(const struct kc_list *a, const struct kc_list *b, char *msg, si
 enum {
     KC_HASH = 1, KC_ARRAY = 2, KC_PROG_ARRAY = 3, KC_PERF_EVENT_ARRAY = 4, KC_PERCPU_HASH = 5,
     KC_PERCPU_ARRAY = 6, KC_LRU_HASH = 9, KC_LRU_PERCPU_HASH = 10, KC_LPM_TRIE = 11,
-    KC_ARRAY_OF_MAPS = 12, KC_HASH_OF_MAPS = 13, KC_QUEUE = 22, KC_STACK = 23, KC_RINGBUF = 27,
+    KC_ARRAY_OF_MAPS = 12, KC_HASH_OF_MAPS = 13, KC_DEVMAP = 14, KC_CPUMAP = 16, KC_XSKMAP = 17, KC_QUEUE = 22, KC_STACK = 23, KC_RINGBUF = 27,
+    KC_BLOOM_FILTER = 30,
 };
 
 /* A map on one side, with the few primitive operations the snapshot needs. */
@@ -41,6 +42,9 @@ struct kc_map_ops {
     int (*pop)(struct kc_map *m, void *val);
     int (*inner)(struct kc_map *m, const void *key, struct kc_map *out); /* map-in-map */
     void (*put)(struct kc_map *m);                                      /* release an inner */
+    /* host writes (setup code), returning 0 or -errno like bpf(2) */
+    int (*update)(struct kc_map *m, const void *key, const void *val, uint64_t flags);
+    int (*del)(struct kc_map *m, const void *key);
 };
 struct kc_map {
     const struct kc_map_ops *ops;
@@ -53,7 +57,8 @@ struct kc_map {
 };
 /* Snapshot a map: sorted (key ++ value) entries; per-CPU maps: the run's slot only; program
  * arrays: the keys that hold a program; map-in-maps: key ++ the inner map's snapshot;
- * queues/stacks: their elements in pop order (they are emptied). */
+ * queues/stacks: their elements in pop order (they are emptied); bloom filters, which cannot
+ * be iterated: the peek result of each of KC_BLOOM_PROBES fixed values (kc_list.c). */
 int kc_snapshot(struct kc_map *m, struct kc_list *out, char *err, size_t errlen);
 
 struct kc_obj;

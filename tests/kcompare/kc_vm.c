@@ -126,6 +126,10 @@ static int kv_run(struct kc_obj *o, const char *prog, const void *in, uint32_t i
         t.ctx_size_out = ctx->out_len;
     }
     int rc = bpfvm_program_test_run(p, &t);
+    if (rc == -ENOSPC) { /* data_out too small: what fit, the full size and retval */
+        *retval = t.retval;
+        *out_len = t.data_size_out;
+    }
     if (rc)
         return rc;
     *retval = t.retval;
@@ -180,10 +184,15 @@ static int kv_inner(struct kc_map *m, const void *key, struct kc_map *out)
     return 0;
 }
 static void kv_put(struct kc_map *m) { (void)m; }
+static int kv_update(struct kc_map *m, const void *key, const void *val, uint64_t flags)
+{
+    return bpfvm_map_update_elem(m->h, key, val, flags);
+}
+static int kv_del(struct kc_map *m, const void *key) { return bpfvm_map_delete_elem(m->h, key); }
 
 static const struct kc_map_ops kv_map_ops = {
     .next_key = kv_next_key, .lookup = kv_lookup, .lookup_flags = kv_lookup_flags,
-    .pop = kv_pop, .inner = kv_inner, .put = kv_put,
+    .pop = kv_pop, .inner = kv_inner, .put = kv_put, .update = kv_update, .del = kv_del,
 };
 
 static void kv_fill(struct bpfvm_map *map, struct kc_map *out)

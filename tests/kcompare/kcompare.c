@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/utsname.h>
 #include <time.h>
 #include <unistd.h>
@@ -138,6 +139,66 @@ KC_ROWS_FIX(fix_tc_store, 2, {0, 0}, {70, 0}, {71, 0}, {74, 0}, {0x7fffffff, 0},
             {42, 1}, {42, 2}, {42, 3}, {42, 4}, {12, 0x10}, {0, 0xffffffff})
 KC_ROWS_FIX(fix_tc_pull, 1, {0}, {1}, {74}, {75}, {0xffffffff}, {14})
 KC_ROWS_FIX(fix_tc_redirect, 2, {3, 0}, {3, 1}, {3, 2}, {0, 0x10}, {1, 0xffffffff})
+/* redirect.bpf.c redir_map: map (0 dev, 1 devh, 2 cpus, 3 xsks), key low/high, flags
+ * low/high; setup_redirect fills dev 0 and 2, devh 3 and 100, cpus 0 */
+KC_ROWS_FIX(fix_redir_map, 5, {0, 0, 0, 0, 0}, {0, 1, 0, 2, 0}, {0, 1, 0, 1, 0}, {0, 1, 0, 3, 0},
+            {0, 0, 0, 3, 0}, {0, 1, 0, 8, 0}, {0, 1, 0, 16, 0}, {0, 0, 0, 16, 0}, {0, 2, 0, 4, 0},
+            {0, 0, 0, 0x20, 0}, {0, 0, 1, 2, 0}, {0, 8, 0, 2, 0}, {0, 0, 0, 0, 1},
+            {0, 0xffffffff, 0, 2, 0}, {0, 5, 0, 9, 0}, {0, 5, 0, 0xffffffff, 0xffffffff},
+            {1, 3, 0, 0, 0}, {1, 100, 0, 1, 0}, {1, 7, 0, 2, 0}, {1, 9, 0, 1, 0}, {1, 7, 0, 8, 0},
+            {1, 7, 0, 24, 0}, {1, 3, 0, 4, 0}, {1, 3, 1, 0, 0}, {1, 7, 0, 19, 0},
+            {2, 0, 0, 0, 0}, {2, 1, 0, 2, 0}, {2, 0, 0, 8, 0}, {2, 3, 0, 3, 0}, {2, 0, 0, 16, 0},
+            {2, 4, 0, 1, 0}, {3, 0, 0, 2, 0}, {3, 0, 0, 0, 0}, {3, 0, 0, 3, 0}, {3, 0, 0, 8, 0},
+            {3, 9, 0, 1, 0}, {3, 1, 0, 4, 0})
+
+static void fix_redir_lookup(uint8_t *p, int run, uint64_t *rng)
+{
+    static const uint8_t hkeys[] = {3, 100, 7, 9, 0};
+    (void)rng;
+    p[0] = (uint8_t)(run % 10);
+    p[1] = hkeys[run % 5];
+    p[2] = (uint8_t)(run % 5);
+}
+
+/* skb resize helpers (progs/skb_resize.bpf.c).  change_tail: length, flags, second length */
+KC_ROWS_FIX(fix_rs_tail, 3, {100, 0, 100}, {74, 0, 74}, {14, 0, 14}, {13, 0, 74}, {14, 0, 200},
+            {0, 0, 74}, {16064, 0, 16064}, {16065, 0, 74}, {80, 1, 74}, {80, 0x80000000u, 74},
+            {0xffffffff, 0, 74}, {40, 0, 3000}, {1500, 0, 60}, {101, 0, 60})
+/* change_head: room, flags, second room (16064 - 74 = 15990 at most) */
+KC_ROWS_FIX(fix_rs_head, 3, {0, 0, 0}, {1, 0, 0}, {64, 0, 0}, {65, 0, 0}, {200, 0, 300},
+            {15990, 0, 0}, {15991, 0, 0}, {15000, 0, 990}, {15000, 0, 991}, {4, 1, 0},
+            {4, 0xffffffff, 4}, {0xffffffff, 0, 0}, {0x80000000u, 0, 0}, {10, 0, 10})
+/* adjust_room twice: diff, mode, flags low and high word */
+#define RS_L2(n) ((uint32_t)(n) << 24) /* BPF_F_ADJ_ROOM_ENCAP_L2(n), high word */
+KC_ROWS_FIX(fix_rs_room, 8, {8, 0, 0, 0}, {N(-8), 0, 0, 0}, {8, 1, 0, 0}, {N(-8), 1, 0, 0},
+            {N(-40), 0, 0, 0}, {N(-41), 0, 0, 0}, {N(-40), 1, 0, 0}, {N(-41), 1, 0, 0},
+            {N(-60), 0, 0, 0}, {4095, 0, 0, 0}, {4096, 0, 0, 0}, {N(-4096), 1, 0, 0},
+            {0x80000000u, 0, 0, 0}, {8, 2, 0, 0}, {8, 0xffffffff, 0, 0}, {8, 0, 0x1000, 0},
+            {8, 0, 1, 0}, {8, 0, 2, 0, 8, 0, 2, 0}, {8, 0, 4, 0}, {8, 0, 6, 0}, {8, 0, 24, 0},
+            {8, 0, 8, 0}, {8, 0, 16, 0}, {20, 0, 0x42, RS_L2(14)}, {20, 0, 0x42, RS_L2(13)},
+            {40, 1, 2, RS_L2(40)}, {40, 1, 2, RS_L2(41)}, {20, 0, 0, RS_L2(21)}, {8, 0, 32, 0},
+            {8, 0, 64, 0}, {8, 0, 0x80, 0}, {N(-8), 0, 0x80, 0}, {N(-8), 0, 0x100, 0},
+            {N(-8), 0, 0x180, 0}, {N(-8), 0, 2, 0}, {N(-8), 0, 1, 0}, {N(-8), 0, 32, 0},
+            {0, 0, 0, 0}, {0, 0, 0x80, 0}, {8, 0, 2, 0, N(-8), 0, 0x80, 0},
+            {8, 0, 4, 0, N(-20), 0, 0, 0}, {8, 0, 4, 0, 8, 0, 2, 0}, {8, 1, 6, 0, 8, 1, 4, 0},
+            {N(-20), 0, 0x100, 0, N(-1), 0, 0, 0}, {N(-20), 0, 0x100, 0, 8, 0, 2, 0},
+            {4095, 0, 0, 0, 4095, 1, 0, 0}, {8, 0, 0x200, 0}, {8, 0, 0, 0x00800000},
+            {8, 0, 0, RS_L2(1)}, {0x7fffffff, 1, 0, 0})
+/* change_head, change_tail, adjust_room (diff, mode, flags), change_tail (0: none) */
+KC_ROWS_FIX(fix_rs_mix, 7, {10, 84, N(-40), 0, 0, 0, 0}, {10, 84, 8, 1, 0, 0, 0},
+            {10, 84, N(-41), 1, 0, 0, 0}, {0, 20, 8, 0, 0, 0, 0}, {0, 20, N(-8), 0, 0, 0, 0},
+            {0, 20, 8, 1, 0, 0, 0}, {0, 14, 8, 1, 0, 0, 0}, {10, 23, 1, 1, 0, 0, 0},
+            {10, 24, 1, 1, 0, 0, 0}, {10, 30, N(-1), 0, 0, 0, 0}, {10, 45, N(-1), 0, 0, 0, 0},
+            {10, 24, N(-1), 1, 0, 0, 0}, {100, 174, 8, 0, 2, 0, 100},
+            {300, 374, 8, 1, 0, 0, 16064}, {0, 74, 0, 0, 0, 0, 16064}, {20, 94, N(-20), 1, 0, 0, 0},
+            {16000, 16064, 8, 0, 0, 0, 0}, {16000, 16056, 8, 0, 0, 0, 0},
+            /* the kernel's transport header after a push past its headroom, encapsulation */
+            {0, 74, 66, 1, 0, 0, 10}, {0, 74, 65, 1, 0, 0, 10}, {30, 104, 36, 1, 0, 0, 10},
+            {30, 104, 35, 1, 0, 0, 10}, {0, 74, 8, 0, 0xa, 0, 20}, {0, 74, 8, 0, 0xa, 0, 40},
+            {0, 74, 8, 0, 2, 0, 40}, {0, 74, 8, 0, 0x14, 0, 40}, {66, 140, 0, 0, 0, 0, 1},
+            {66, 140, 8, 1, 0, 0, 8}, {66, 140, 8, 1, 0, 0, 9}, {66, 140, N(-8), 1, 0, 0, 100},
+            {66, 1, 0, 0, 0, 0, 0}, {65, 1, 0, 0, 0, 0, 0}, {67, 141, N(-1), 1, 0, 0, 1},
+            {67, 141, N(-2), 1, 0, 0, 80}, {67, 141, N(-2), 1, 0, 0, 81})
 
 /* l3/l4_csum_replace: offset, l3 flags, l4 flags, the field's value first (0x10000: keep it),
  * from/to (0 random, 1 from = 0, 2 to = from, 3 from = the field's value, to = 0) */
@@ -188,6 +249,14 @@ static uint32_t kc_ctx_skb(uint8_t *c, int run)
     (void)c, (void)run;
     return 192;
 }
+/* a GSO skb: gso_segs 3, gso_size 1400 */
+static uint32_t kc_ctx_skb_gso(uint8_t *c, int run)
+{
+    (void)run;
+    kc_put32(c + 164, 3);
+    kc_put32(c + 176, 1400);
+    return 192;
+}
 
 /* ---- host-side setup ---- */
 static int setup_prog_array(const struct kc_side *s, struct kc_obj *o)
@@ -195,6 +264,65 @@ static int setup_prog_array(const struct kc_side *s, struct kc_obj *o)
     static const char *const progs[] = {"tail_0", "tail_1", "tail_2", "tail_3"};
     for (uint32_t i = 0; i < 4; i++) {
         int rc = s->prog_array_set(o, "jt", i, progs[i]);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
+/* redirect.bpf.c: fill the redirect maps from the host; every bpf(2) return code (errors
+ * included) goes to host_rc, which is compared like any map.  Interface 1 is lo. */
+static int setup_redirect(const struct kc_side *s, struct kc_obj *o)
+{
+    struct kc_map dev, devh, cpus, xsks, hrc;
+    if (s->map(o, "dev", &dev) || s->map(o, "devh", &devh) || s->map(o, "cpus", &cpus) ||
+        s->map(o, "xsks", &xsks) || s->map(o, "host_rc", &hrc))
+        return -ENOENT;
+    int32_t res[32];
+    uint32_t n = 0, k, v[2];
+    int udp = socket(AF_INET, SOCK_DGRAM, 0), file = open("/dev/null", O_RDONLY);
+#define RD_UPD(m, key, a, b, fl) (k = (key), v[0] = (a), v[1] = (b), res[n++] = m.ops->update(&m, &k, v, fl))
+#define RD_DEL(m, key) (k = (key), res[n++] = m.ops->del(&m, &k))
+    RD_UPD(dev, 0, 1, 0, 0);
+    RD_UPD(dev, 2, 1, 0xffffffff, 2);   /* fd -1: no program */
+    RD_UPD(dev, 3, 0x7fff0000, 0, 0);     /* no such interface: -EINVAL */
+    RD_UPD(dev, 1, 1, 0, 1);          /* -EEXIST, every index exists */
+    RD_UPD(dev, 8, 1, 0, 0);              /* -E2BIG */
+    RD_UPD(dev, 5, 1, 0, 0);
+    RD_UPD(dev, 5, 0, 0, 0);              /* ifindex 0: no entry */
+    RD_UPD(dev, 4, 0, 7, 0);              /* program fd without ifindex: -EINVAL */
+    RD_UPD(dev, 0, 1, 0, 4);                    /* BPF_F_LOCK: -EINVAL */
+    RD_UPD(dev, 6, 1, 0, 0);
+    RD_DEL(dev, 6);
+    RD_DEL(dev, 6);                             /* 0 again */
+    RD_DEL(dev, 9);                             /* -EINVAL */
+    RD_UPD(devh, 3, 1, 0, 0);
+    RD_UPD(devh, 100, 1, 0, 0);
+    RD_UPD(devh, 7, 0, 0, 0);             /* -EINVAL */
+    RD_UPD(devh, 3, 1, 0, 1);         /* -EEXIST */
+    RD_UPD(devh, 9, 1, 0, 2);           /* inserts */
+    RD_DEL(devh, 9);
+    RD_DEL(devh, 9);                            /* -ENOENT */
+    RD_UPD(cpus, 0, 192, 0, 0);
+    RD_UPD(cpus, 1, 20000, 0, 0);         /* -EOVERFLOW */
+    RD_UPD(cpus, 3, 192, 0, 0);           /* -ENODEV with fewer than 4 CPUs */
+    RD_UPD(cpus, 2, 192, 0, 1);       /* -EEXIST */
+    RD_UPD(cpus, 9, 192, 0, 0);           /* -E2BIG */
+    RD_UPD(cpus, 1, 192, 99, 0);          /* a program fd that is none: -ENOMEM */
+    RD_UPD(xsks, 0, (uint32_t)udp, 0, 0); /* not AF_XDP: -EOPNOTSUPP */
+    RD_UPD(xsks, 0, (uint32_t)file, 0, 0); /* -ENOTSOCK */
+    RD_UPD(xsks, 0, 0xffffffff, 0, 0);    /* -EBADF */
+    RD_UPD(xsks, 9, (uint32_t)udp, 0, 0); /* -E2BIG */
+    RD_DEL(xsks, 1);
+    k = 0, res[n++] = xsks.ops->lookup(&xsks, &k, v); /* -EOPNOTSUPP */
+#undef RD_UPD
+#undef RD_DEL
+    if (udp >= 0)
+        close(udp);
+    if (file >= 0)
+        close(file);
+    for (uint32_t i = 0; i < n; i++) {
+        int rc = hrc.ops->update(&hrc, &i, &res[i], 0);
         if (rc)
             return rc;
     }
@@ -215,6 +343,7 @@ static int setup_mim(const struct kc_side *s, struct kc_obj *o)
 #define F_LOCKED 8u   /* host lookup with BPF_F_LOCK on locked_map */
 #define F_JIFFIES 16u /* nd_time: jiffies64 of both sides */
 #define F_LPM_RAW 32u /* LPM_TRIE keys compared with the bits past the prefix */
+#define F_OUT_SMALL 64u /* data_size_out 100: longer packets give -ENOSPC on both sides */
 
 static int kc_hz_unknown(void) { return access("/proc/timer_list", R_OK) != 0 && kc_kernel_hz != 250; }
 
@@ -255,6 +384,9 @@ static const struct kc_case kc_cases[] = {
     {"queue_stack", "qs_queue", 30, NULL, NULL, 0, NULL, NULL, NULL},
     {"queue_stack", "qs_stack", 30, NULL, NULL, 0, NULL, NULL, NULL},
     {"queue_stack", "qs_pop_empty", 2, NULL, NULL, 0, NULL, NULL, NULL},
+    {"bloom", "bloom_tiny_ops", 30, NULL, NULL, 0, NULL, NULL, NULL},
+    {"bloom", "bloom_odd_ops", 30, NULL, NULL, 0, NULL, NULL, NULL},
+    {"bloom", "bloom_default_xdp", 30, NULL, NULL, 0, NULL, NULL, NULL},
     {"ringbuf", "ringbuf_ops", 16, NULL, NULL, 0, NULL, NULL, NULL},
     {"perf", "perf_output", 16, NULL, NULL, 0, NULL, NULL, NULL},
     {"perf", "perf_output_xdp", 12, NULL, NULL, 0, NULL, NULL, NULL},
@@ -289,6 +421,18 @@ static const struct kc_case kc_cases[] = {
     {"packet", "tc_csum", 48, fix_tc_csum, NULL, 0, NULL, NULL, kc_ctx_skb},
     {"packet", "tc_pull", 6, fix_tc_pull, NULL, 0, NULL, NULL, kc_ctx_skb},
     {"packet", "tc_redirect", 5, fix_tc_redirect, NULL, 0, NULL, NULL, NULL},
+    {"redirect", "redir_map", 37, fix_redir_map, setup_redirect, 0, NULL, NULL, NULL},
+    {"redirect", "redir_lookup", 20, fix_redir_lookup, setup_redirect, 0, NULL, NULL, NULL},
+    {"redirect", "xsk_def_prog", 2, NULL, setup_redirect, 0, NULL, NULL, NULL},
+    {"redirect", "xsk_def_prog_modern", 2, NULL, setup_redirect, 0, NULL, NULL, NULL},
+    {"skb_resize", "rs_tail", 14, fix_rs_tail, NULL, 0, NULL, NULL, kc_ctx_skb},
+    {"skb_resize", "rs_tail", 14, fix_rs_tail, NULL, F_OUT_SMALL, NULL, NULL, kc_ctx_skb},
+    {"skb_resize", "rs_tail", 14, fix_rs_tail, NULL, 0, NULL, NULL, kc_ctx_skb_gso},
+    {"skb_resize", "rs_head", 14, fix_rs_head, NULL, 0, NULL, NULL, kc_ctx_skb},
+    {"skb_resize", "rs_head", 14, fix_rs_head, NULL, F_OUT_SMALL, NULL, NULL, kc_ctx_skb},
+    {"skb_resize", "rs_room", 50, fix_rs_room, NULL, 0, NULL, NULL, kc_ctx_skb},
+    {"skb_resize", "rs_room", 50, fix_rs_room, NULL, 0, NULL, NULL, kc_ctx_skb_gso},
+    {"skb_resize", "rs_mix", 35, fix_rs_mix, NULL, 0, NULL, NULL, kc_ctx_skb},
 };
 
 /* ---- one case ---- */
@@ -388,8 +532,11 @@ static int kc_run_case(const char *dir, const struct kc_case *c, char *msg, size
     for (const char *s = c->prog; *s; s++)
         rng = (rng ^ (uint8_t)*s) * 0x100000001b3ull;
     for (int run = 0; run < c->runs && !ret; run++) {
-        /* data_out up to a page: XDP programs may grow the packet */
-        static uint8_t ok[4096], ov[4096];
+        /* data_out up to 16 KiB: XDP programs may grow the packet to a page, tc programs
+         * to 16064 bytes; zeroed, so that -ENOSPC runs compare the part that was copied */
+        static uint8_t ok[16384], ov[16384];
+        memset(ok, 0, sizeof(ok));
+        memset(ov, 0, sizeof(ov));
         uint8_t payload[32], pkt[KC_PKT_LEN], cin[256], cok[256], cov[256];
         for (int i = 0; i < 32; i++)
             payload[i] = (uint8_t)(kc_rand(&rng) >> 24);
@@ -397,6 +544,8 @@ static int kc_run_case(const char *dir, const struct kc_case *c, char *msg, size
             c->fix(payload, run, &rng);
         kc_packet(pkt, payload);
         uint32_t lk = sizeof(ok), lv = sizeof(ov);
+        if (c->flags & F_OUT_SMALL)
+            lk = lv = 100;
         memset(cin, 0, sizeof(cin));
         memset(cok, 0, sizeof(cok));
         memset(cov, 0, sizeof(cov));
@@ -413,7 +562,7 @@ static int kc_run_case(const char *dir, const struct kc_case *c, char *msg, size
         int ev = kc_vm_side.run(pr.v, c->prog, pkt, sizeof(pkt), ov, &lv, c->ctx ? &cv : NULL,
                                 &rv, errv, sizeof(errv));
         kc_clock_now(&after_v);
-        if (ek || ev) {
+        if ((ek || ev) && !(ek == -ENOSPC && ev == -ENOSPC)) {
             snprintf(msg, len, "run %d: test run failed: kernel %d (%s), bpfvm %d (%s)", run, ek,
                      ek ? err : "", ev, ev ? errv : "");
             ret = 1;

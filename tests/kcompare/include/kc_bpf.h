@@ -26,9 +26,11 @@ enum {
     BPF_MAP_TYPE_PERCPU_ARRAY = 6, BPF_MAP_TYPE_LRU_HASH = 9, BPF_MAP_TYPE_LRU_PERCPU_HASH = 10,
     BPF_MAP_TYPE_LPM_TRIE = 11, BPF_MAP_TYPE_ARRAY_OF_MAPS = 12, BPF_MAP_TYPE_HASH_OF_MAPS = 13,
     BPF_MAP_TYPE_QUEUE = 22, BPF_MAP_TYPE_STACK = 23, BPF_MAP_TYPE_RINGBUF = 27,
+    BPF_MAP_TYPE_BLOOM_FILTER = 30,
 };
 enum { BPF_ANY = 0, BPF_NOEXIST = 1, BPF_EXIST = 2 };
 #define BPF_F_NO_PREALLOC (1U << 0)
+#define BPF_F_ZERO_SEED (1U << 6)
 #define BPF_F_CURRENT_CPU 0xffffffffULL
 #define BPF_RB_NO_WAKEUP 1ULL
 #define BPF_RB_AVAIL_DATA 0
@@ -80,6 +82,9 @@ BPF_HELPER(long, bpf_perf_event_output, (void *ctx, void *map, __u64 flags, void
 BPF_HELPER(__s64, bpf_csum_diff, (__u32 *from, __u32 from_size, __u32 *to, __u32 to_size, __u32 seed), 28);
 BPF_HELPER(long, bpf_skb_load_bytes, (const void *skb, __u32 offset, void *to, __u32 len), 26);
 BPF_HELPER(long, bpf_skb_pull_data, (struct __sk_buff *skb, __u32 len), 39);
+BPF_HELPER(long, bpf_skb_change_tail, (struct __sk_buff *skb, __u32 len, __u64 flags), 38);
+BPF_HELPER(long, bpf_skb_change_head, (struct __sk_buff *skb, __u32 len, __u64 flags), 43);
+BPF_HELPER(long, bpf_skb_adjust_room, (struct __sk_buff *skb, __s32 len_diff, __u32 mode, __u64 flags), 50);
 BPF_HELPER(long, bpf_get_numa_node_id, (void), 42);
 BPF_HELPER(long, bpf_xdp_adjust_head, (struct xdp_md *xdp_md, int delta), 44);
 BPF_HELPER(long, bpf_xdp_adjust_meta, (struct xdp_md *xdp_md, int delta), 54);
