@@ -384,6 +384,7 @@ static const struct kc_case kc_cases[] = {
     {"queue_stack", "qs_queue", 30, NULL, NULL, 0, NULL, NULL, NULL},
     {"queue_stack", "qs_stack", 30, NULL, NULL, 0, NULL, NULL, NULL},
     {"queue_stack", "qs_pop_empty", 2, NULL, NULL, 0, NULL, NULL, NULL},
+    {"core", "core_fields", 20, NULL, NULL, 0, NULL, NULL, NULL},
     {"bloom", "bloom_tiny_ops", 30, NULL, NULL, 0, NULL, NULL, NULL},
     {"bloom", "bloom_odd_ops", 30, NULL, NULL, 0, NULL, NULL, NULL},
     {"bloom", "bloom_default_xdp", 30, NULL, NULL, 0, NULL, NULL, NULL},
