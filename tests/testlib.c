@@ -1,6 +1,7 @@
 /* testlib.c - counting checks and the summary line for unit tests. */
 #include "testlib.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdlib.h>
 
@@ -84,21 +85,30 @@ char *test_read_file(const char *path, size_t *len)
     return buf;
 }
 
-struct bpfvm_prog *test_load_asm(struct bpfvm_vm *vm, const char *text, struct bpfvm_map *const *maps,
-                                 size_t nmaps, unsigned flags)
+int test_asm_load(struct bpfvm_vm *vm, const char *text, const struct bpfvm_load_opts *lo,
+                  struct bpfvm_prog **out)
 {
     struct bpfvm_insn *insns = NULL;
     size_t cnt = 0;
     char err[256] = "";
+    *out = NULL;
     if (bpfvm_asm(text, BPFVM_SYNTAX_LLVM, &insns, &cnt, err, sizeof(err))) {
         CHECKF(0, "asm: %s", err);
-        return NULL;
+        return -EINVAL;
     }
+    int rc = bpfvm_prog_load(vm, insns, cnt, lo, out);
+    free(insns);
+    return rc;
+}
+
+struct bpfvm_prog *test_load_asm(struct bpfvm_vm *vm, const char *text, struct bpfvm_map *const *maps,
+                                 size_t nmaps, unsigned flags)
+{
+    char err[256] = "";
     struct bpfvm_load_opts lo = {.sz = sizeof(lo), .flags = flags, .errbuf = err,
                                  .errbuf_len = sizeof(err), .maps = maps, .map_cnt = nmaps};
     struct bpfvm_prog *p = NULL;
-    int rc = bpfvm_prog_load(vm, insns, cnt, &lo, &p);
-    free(insns);
+    int rc = test_asm_load(vm, text, &lo, &p);
     CHECKF(rc == 0, "load: %s", err);
     return rc ? NULL : p;
 }

@@ -34,6 +34,11 @@ struct bpfvm_map;
 struct bpfvm_prog;
 struct bpfvm_prog *test_load_asm(struct bpfvm_vm *vm, const char *text, struct bpfvm_map *const *maps,
                                  size_t nmaps, unsigned flags);
+/* The same with the caller's load options (type, errbuf, ...): assembling failures are failed
+ * checks; returns bpfvm_prog_load's result, which tests may expect to be an error. */
+struct bpfvm_load_opts;
+int test_asm_load(struct bpfvm_vm *vm, const char *text, const struct bpfvm_load_opts *lo,
+                  struct bpfvm_prog **out);
 
 /* One xorshift64 step of *state (never 0): the tests' reproducible random numbers. */
 static inline uint64_t test_rng(uint64_t *state)

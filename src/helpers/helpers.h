@@ -179,7 +179,11 @@ HELPER_DECL(helper_xdp_store_bytes);
 HELPER_DECL(helper_redirect);
 /* redirect_map.c */
 HELPER_DECL(helper_redirect_map);
-/* packet_skb.c */
+/* packet_skb.c; helper_skb_pkt: the packet of the typed test run whose __sk_buff context is
+ * ctx, or NULL (any other pointer); helper_skb_len: its length */
+struct progtype_pkt;
+struct progtype_pkt *helper_skb_pkt(struct bpfvm_exec *ex, uint64_t ctx);
+uint32_t helper_skb_len(const struct progtype_pkt *p);
 HELPER_DECL(helper_skb_load_bytes);
 HELPER_DECL(helper_skb_load_bytes_relative);
 HELPER_DECL(helper_skb_store_bytes);

@@ -23,16 +23,15 @@
 #define SKB_HDR_START_NET 1
 #define SKB_OFFSET_MAX 0x7fffffffu /* INT_MAX */
 
-/* The skb packet whose context is r1, or NULL (not this run's __sk_buff context). */
-static struct progtype_pkt *helper_skb_pkt(struct bpfvm_exec *ex, uint64_t ctx)
+struct progtype_pkt *helper_skb_pkt(struct bpfvm_exec *ex, uint64_t ctx)
 {
     struct progtype_pkt *p = progtype_pkt_of(ex->opts, ctx, PT_SKB_NATIVE_SIZE, PT_SKB_MAGIC);
     return p && !p->xdp ? p : NULL;
 }
 
-static uint64_t helper_skb_len(const struct progtype_pkt *p)
+uint32_t helper_skb_len(const struct progtype_pkt *p)
 {
-    return (uint64_t)(p->data_end - p->data);
+    return (uint32_t)(p->data_end - p->data);
 }
 
 /* bpf_skb_load_bytes(skb, offset, to, len): 0, or -EFAULT with `to` zeroed when the bytes

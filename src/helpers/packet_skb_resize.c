@@ -43,16 +43,11 @@
 /* The tc packet whose context is r1, or NULL. */
 static struct progtype_pkt *resize_pkt(struct bpfvm_exec *ex, uint64_t ctx)
 {
-    struct progtype_pkt *p = progtype_pkt_of(ex->opts, ctx, PT_SKB_NATIVE_SIZE, PT_SKB_MAGIC);
-    return p && !p->xdp && p->l2 ? p : NULL;
+    struct progtype_pkt *p = helper_skb_pkt(ex, ctx);
+    return p && p->l2 ? p : NULL;
 }
 
 static uint8_t *resize_ctx(struct bpfvm_exec *ex) { return (uint8_t *)ex->opts->ctx; }
-
-static uint32_t resize_len(const struct progtype_pkt *p)
-{
-    return (uint32_t)(p->data_end - p->data);
-}
 
 static uint32_t resize_get32(const uint8_t *ctx, uint32_t off)
 {
@@ -82,7 +77,7 @@ static bool resize_gso(const uint8_t *ctx) { return resize_get32(ctx, PT_SKB_GSO
  * when the buffer cannot hold that much. */
 static bool resize_room(struct progtype_pkt *p, size_t head, size_t tail)
 {
-    size_t len = resize_len(p), cap = (size_t)(p->end - p->head);
+    size_t len = helper_skb_len(p), cap = (size_t)(p->end - p->head);
     if ((size_t)(p->data - p->head) >= head && (size_t)(p->end - p->data_end) >= tail)
         return true;
     if (head > cap || tail > cap - head || len > cap - head - tail)
@@ -133,7 +128,7 @@ HELPER_DECL(helper_skb_change_tail)
         return (uint64_t)-EINVAL;
     if (p->encap)
         return (uint64_t)-SKB_ENOTSUPP;
-    len = resize_len(p);
+    len = helper_skb_len(p);
     if (new_len > len) {
         if (!resize_room(p, 0, new_len - len))
             return (uint64_t)-ENOMEM;
@@ -157,7 +152,7 @@ HELPER_DECL(helper_skb_change_head)
     struct progtype_pkt *p = resize_pkt(ex, r1);
     if (!p || r3)
         return (uint64_t)-EINVAL;
-    uint32_t room = (uint32_t)r2, len = resize_len(p);
+    uint32_t room = (uint32_t)r2, len = helper_skb_len(p);
     uint64_t new_len = (uint64_t)len + room;
     if (new_len > UINT32_MAX)
         return (uint64_t)-EINVAL;
@@ -180,7 +175,7 @@ HELPER_DECL(helper_skb_change_head)
  * so does bpfvm (those the packet's new length shows), from the buffer's stale tail. */
 static int resize_push(struct progtype_pkt *p, uint32_t off, uint32_t diff)
 {
-    uint32_t len = resize_len(p), new_len = len + diff;
+    uint32_t len = helper_skb_len(p), new_len = len + diff;
     uint32_t copy = off < new_len ? off : new_len;
     if (!resize_room(p, diff, copy > len ? copy - len : 0))
         return -ENOMEM;
@@ -198,7 +193,7 @@ static int resize_push(struct progtype_pkt *p, uint32_t off, uint32_t diff)
 /* Remove `diff` bytes at `off` (the bytes before move back). */
 static int resize_pop(struct progtype_pkt *p, uint32_t off, uint32_t diff)
 {
-    if ((uint64_t)off + diff > resize_len(p))
+    if ((uint64_t)off + diff > helper_skb_len(p))
         return -ENOMEM;
     resize_account(p, -(int64_t)diff);
     memmove(p->data + diff, p->data, off);
@@ -297,7 +292,7 @@ HELPER_DECL(helper_skb_adjust_room)
             return (uint64_t)-EINVAL;
         len_min = (flags & ADJ_F_DECAP_L3_IPV4) ? SKB_IPV4_HLEN : SKB_IPV6_HLEN;
     }
-    uint32_t len = resize_len(p), len_cur = len - net_off; /* u32, as the kernel's */
+    uint32_t len = helper_skb_len(p), len_cur = len - net_off; /* u32, as the kernel's */
     if (shrink ? abs_diff >= len_cur || len_cur - abs_diff < len_min
                : len + abs_diff > PT_SKB_MAX_LEN && !resize_gso(ctx))
         return (uint64_t)-SKB_ENOTSUPP;

@@ -12,8 +12,6 @@ struct map_fd_array {
     _Atomic(void *) *slots;
 };
 
-int map_array_get_next_key(struct bpfvm_map *map, const void *key, void *next_key);
-
 #define FD_ARRAY_FLAGS (BPFVM_F_NUMA_NODE | BPFVM_F_RDONLY | BPFVM_F_WRONLY | \
                         BPFVM_F_RDONLY_PROG | BPFVM_F_WRONLY_PROG)
 

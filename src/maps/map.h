@@ -141,6 +141,8 @@ extern const struct map_ops map_devmap_ops, map_devmap_hash_ops, map_cpumap_ops,
 
 /* Fill the common header (called by every alloc). */
 void map_init_common(struct bpfvm_map *map, const struct map_attr *a, const struct map_ops *ops);
+/* get_next_key of every index-keyed type (array.c): keys 0..max_entries-1 in order. */
+int map_array_get_next_key(struct bpfvm_map *map, const void *key, void *next_key);
 /* One-line message into the create errbuf; returns err. */
 int map_err(const struct map_attr *a, int err, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));

@@ -35,8 +35,6 @@ struct bpfvm_perf_buffer {
     size_t tmp_size;
 };
 
-int map_array_get_next_key(struct bpfvm_map *map, const void *key, void *next_key);
-
 static int pea_check(const struct map_attr *a)
 {
     uint32_t allowed = BPFVM_F_NUMA_NODE | BPFVM_F_RDONLY | BPFVM_F_WRONLY |

@@ -22,8 +22,6 @@
 #define REDIR_CPU_QSIZE_MAX 16384u  /* the kernel's sanity limit on a CPUMAP queue */
 #define REDIR_NR_CPUS_DEFAULT 8192u /* NR_CPUS of common distribution kernels */
 
-int map_array_get_next_key(struct bpfvm_map *map, const void *key, void *next_key);
-
 /* DEVMAP, CPUMAP, XSKMAP: one {u32, u32} slot per index; slot[0] != 0 marks an entry
  * (ifindex / qsize; the kernel treats 0 as "no entry").  Programs get &slots[i]. */
 struct redir_array {

@@ -34,9 +34,8 @@ static int expect(struct venv *env, int regno, const char *want)
 /* The map argument; whether the helper takes its type is checked after all the arguments
  * (check_map_type), as the kernel does: a bloom filter passed to bpf_map_lookup_elem fails on
  * its zero-sized key first. */
-static int check_map_arg(struct venv *env, const struct helper_proto *p, int regno, struct call_meta *meta)
+static int check_map_arg(struct venv *env, int regno, struct call_meta *meta)
 {
-    (void)p;
     const struct vreg *r = &cur_regs(env)[regno];
     if (r->type != VREG_CONST_PTR_TO_MAP || r->maybe_null)
         return expect(env, regno, "map_ptr");
@@ -211,7 +210,7 @@ static int check_arg(struct venv *env, const struct helper_proto *p, int arg, st
             return verifier_err(env, EACCES, "R%d leaks addr into helper function", regno);
         return 0;
     case HELPER_ARG_CONST_MAP_PTR:
-        return check_map_arg(env, p, regno, meta);
+        return check_map_arg(env, regno, meta);
     case HELPER_ARG_PTR_TO_MAP_KEY:
         if (!meta->map)
             return verifier_err(env, EACCES, "invalid map_ptr to access map->key");

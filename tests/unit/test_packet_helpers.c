@@ -69,16 +69,11 @@ struct in {
 static int run(const char *text, int type, bool checked, enum bpfvm_engine engine,
                const struct in *in, struct out *o, char *err, size_t errlen)
 {
-    struct bpfvm_insn *insns = NULL;
-    size_t cnt = 0;
-    if (bpfvm_asm(text, BPFVM_SYNTAX_LLVM, &insns, &cnt, err, errlen))
-        return -1000;
     struct bpfvm_load_opts lo = {.sz = sizeof(lo), .prog_type = type, .errbuf = err,
                                  .errbuf_len = errlen,
                                  .flags = checked ? BPFVM_LOAD_NO_VERIFY | BPFVM_LOAD_CHECKED : 0};
     struct bpfvm_prog *p = NULL;
-    int rc = bpfvm_prog_load(vm, insns, cnt, &lo, &p);
-    free(insns);
+    int rc = test_asm_load(vm, text, &lo, &p);
     if (rc)
         return -2000 + rc;
     memset(o, 0, sizeof(*o));

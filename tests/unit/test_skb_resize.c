@@ -34,20 +34,10 @@ static void make_pkt(void)
 
 static struct bpfvm_prog *load(const char *text, int type, bool checked)
 {
-    struct bpfvm_insn *insns = NULL;
-    size_t cnt = 0;
-    char err[512] = "";
-    if (bpfvm_asm(text, BPFVM_SYNTAX_LLVM, &insns, &cnt, err, sizeof(err))) {
-        CHECKF(0, "asm: %s", err);
-        return NULL;
-    }
-    struct bpfvm_load_opts lo = {.sz = sizeof(lo), .prog_type = type, .errbuf = err,
-                                 .errbuf_len = sizeof(err),
+    struct bpfvm_load_opts lo = {.sz = sizeof(lo), .prog_type = type,
                                  .flags = checked ? BPFVM_LOAD_NO_VERIFY | BPFVM_LOAD_CHECKED : 0};
     struct bpfvm_prog *p = NULL;
-    int rc = bpfvm_prog_load(vm, insns, cnt, &lo, &p);
-    free(insns);
-    return rc ? NULL : p;
+    return test_asm_load(vm, text, &lo, &p) ? NULL : p;
 }
 
 /* run on `engine`; r0, data_size_out; returns the test run's result */
