@@ -1,8 +1,13 @@
-/* testlib.c - counting checks and the summary line for unit tests. */
+/* testlib.c - counting checks and the summary line for unit tests, and what several tests
+ * share: loading assembly text, a fresh pin directory, the kernel's bpf(2). */
+#define _GNU_SOURCE
 #include "testlib.h"
 
 #include <errno.h>
+#include <linux/bpf.h>
 #include <stdarg.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 #include <stdlib.h>
 
 #include "bpfvm/asm.h"
@@ -111,4 +116,35 @@ struct bpfvm_prog *test_load_asm(struct bpfvm_vm *vm, const char *text, struct b
     int rc = test_asm_load(vm, text, &lo, &p);
     CHECKF(rc == 0, "load: %s", err);
     return rc ? NULL : p;
+}
+
+long test_kbpf(int cmd, union bpf_attr *attr)
+{
+    long r = syscall(__NR_bpf, cmd, attr, sizeof(*attr));
+    return r < 0 ? -errno : r;
+}
+
+int test_kmap_create(uint32_t type, uint32_t key_size, uint32_t value_size, uint32_t max_entries,
+                     uint32_t flags, uint64_t map_extra)
+{
+    union bpf_attr a;
+    memset(&a, 0, sizeof(a));
+    a.map_type = type;
+    a.key_size = key_size;
+    a.value_size = value_size;
+    a.max_entries = max_entries;
+    a.map_flags = flags;
+    a.map_extra = map_extra;
+    return (int)test_kbpf(BPF_MAP_CREATE, &a);
+}
+
+long test_kmap_elem(int cmd, int fd, const void *key, const void *value, uint64_t flags)
+{
+    union bpf_attr a;
+    memset(&a, 0, sizeof(a));
+    a.map_fd = (uint32_t)fd;
+    a.key = (uint64_t)(uintptr_t)key;
+    a.value = (uint64_t)(uintptr_t)value; /* the same field as next_key */
+    a.flags = flags;
+    return test_kbpf(cmd, &a);
 }

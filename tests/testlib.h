@@ -51,6 +51,14 @@ static inline uint64_t test_rng(uint64_t *state)
 
 /* Print the summary and return the process exit code (0 when nothing failed). */
 int test_summary(void);
+/* The running kernel through bpf(2), for tests that compare with it: the raw call (-errno on
+ * failure), BPF_MAP_CREATE, and an element command (value doubles as next_key). */
+union bpf_attr;
+long test_kbpf(int cmd, union bpf_attr *attr);
+int test_kmap_create(uint32_t type, uint32_t key_size, uint32_t value_size, uint32_t max_entries,
+                     uint32_t flags, uint64_t map_extra);
+long test_kmap_elem(int cmd, int fd, const void *key, const void *value, uint64_t flags);
+
 /* Point BPFVM_PIN_DIR at a new empty directory, removed at exit: maps pinned by name must not
  * meet pins an earlier run (or another bpfvm build, with another layout) left behind. */
 void test_fresh_pin_dir(void);

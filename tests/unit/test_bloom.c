@@ -27,35 +27,9 @@ static bool have_kernel;
 
 /* ---------------------------------------------------------------- the kernel side */
 
-static long kbpf(int cmd, union bpf_attr *a)
-{
-    long r = syscall(__NR_bpf, cmd, a, sizeof(*a));
-    return r < 0 ? -errno : r;
-}
-
-static int kmap_create(uint32_t type, uint32_t ks, uint32_t vs, uint32_t max, uint32_t flags,
-                       uint64_t extra)
-{
-    union bpf_attr a;
-    memset(&a, 0, sizeof(a));
-    a.map_type = type;
-    a.key_size = ks;
-    a.value_size = vs;
-    a.max_entries = max;
-    a.map_flags = flags;
-    a.map_extra = extra;
-    return (int)kbpf(BPF_MAP_CREATE, &a);
-}
-
 static long kelem(int cmd, int fd, const void *key, const void *value, uint64_t flags)
 {
-    union bpf_attr a;
-    memset(&a, 0, sizeof(a));
-    a.map_fd = (uint32_t)fd;
-    a.key = (uint64_t)(uintptr_t)key;
-    a.value = (uint64_t)(uintptr_t)value; /* also next_key */
-    a.flags = flags;
-    long r = kbpf(cmd, &a);
+    long r = test_kmap_elem(cmd, fd, key, value, flags);
     return r == -ENOTSUPP_K ? -EOPNOTSUPP : r;
 }
 
@@ -119,7 +93,7 @@ static void test_create(void)
         CHECKF(got == cases[i].want, "case %zu: bpfvm %d, expected %d", i, got, cases[i].want);
         bpfvm_map_free(m);
         if (have_kernel && cases[i].max != 0xffffffffu) {
-            int fd = kmap_create(BLOOM, cases[i].ks, cases[i].vs, cases[i].max, cases[i].flags,
+            int fd = test_kmap_create(BLOOM, cases[i].ks, cases[i].vs, cases[i].max, cases[i].flags,
                                  cases[i].extra);
             CHECKF((fd < 0 ? fd : 0) == got, "case %zu: kernel %d, bpfvm %d", i, fd < 0 ? fd : 0,
                    got);
@@ -133,8 +107,8 @@ static void test_create(void)
     CHECK_EQ_U64(bpfvm_map_create(BPFVM_MAP_TYPE_HASH, "h", 4, 4, 1, &o, &m), -EINVAL);
     CHECK_EQ_U64(bpfvm_map_create(BPFVM_MAP_TYPE_QUEUE, "q", 0, 4, 1, &o, &m), -EINVAL);
     if (have_kernel) {
-        CHECK_EQ_U64(kmap_create(BPF_MAP_TYPE_HASH, 4, 4, 1, 0, 1), -EINVAL);
-        CHECK_EQ_U64(kmap_create(BPF_MAP_TYPE_QUEUE, 0, 4, 1, 0, 1), -EINVAL);
+        CHECK_EQ_U64(test_kmap_create(BPF_MAP_TYPE_HASH, 4, 4, 1, 0, 1), -EINVAL);
+        CHECK_EQ_U64(test_kmap_create(BPF_MAP_TYPE_QUEUE, 0, 4, 1, 0, 1), -EINVAL);
     }
     /* an older, shorter opts struct (no map_extra) still works */
     struct bpfvm_map_create_opts old = {.sz = offsetof(struct bpfvm_map_create_opts, map_extra),
@@ -166,7 +140,7 @@ static void test_elements(void)
 {
     struct bpfvm_map *m;
     CHECK_EQ_U64(bmap(0, 4, 100, BPF_F_ZERO_SEED, 0, &m), 0);
-    int kfd = have_kernel ? kmap_create(BLOOM, 0, 4, 100, BPF_F_ZERO_SEED, 0) : -1;
+    int kfd = have_kernel ? test_kmap_create(BLOOM, 0, 4, 100, BPF_F_ZERO_SEED, 0) : -1;
     uint32_t v = 7, absent = 8, k = 0, nk;
     BOTH("peek empty", bpfvm_map_lookup_elem(m, NULL, &v),
          kelem(BPF_MAP_LOOKUP_ELEM, kfd, NULL, &v, 0), -ENOENT);
@@ -208,7 +182,7 @@ static void test_elements(void)
         close(kfd);
 
     CHECK_EQ_U64(bmap(0, 4, 100, BPF_F_RDONLY, 0, &m), 0);
-    kfd = have_kernel ? kmap_create(BLOOM, 0, 4, 100, BPF_F_RDONLY, 0) : -1;
+    kfd = have_kernel ? test_kmap_create(BLOOM, 0, 4, 100, BPF_F_RDONLY, 0) : -1;
     BOTH("RDONLY push", bpfvm_map_update_elem(m, NULL, &v, 0),
          kelem(BPF_MAP_UPDATE_ELEM, kfd, NULL, &v, 0), -EPERM);
     BOTH("RDONLY peek", bpfvm_map_lookup_elem(m, NULL, &v),
@@ -217,7 +191,7 @@ static void test_elements(void)
     if (kfd >= 0)
         close(kfd);
     CHECK_EQ_U64(bmap(0, 4, 100, BPF_F_WRONLY, 0, &m), 0);
-    kfd = have_kernel ? kmap_create(BLOOM, 0, 4, 100, BPF_F_WRONLY, 0) : -1;
+    kfd = have_kernel ? test_kmap_create(BLOOM, 0, 4, 100, BPF_F_WRONLY, 0) : -1;
     BOTH("WRONLY push", bpfvm_map_update_elem(m, NULL, &v, 0),
          kelem(BPF_MAP_UPDATE_ELEM, kfd, NULL, &v, 0), 0);
     BOTH("WRONLY peek", bpfvm_map_lookup_elem(m, NULL, &v),
@@ -250,7 +224,7 @@ static void test_zero_seed_answers(void)
             CHECKF(0, "shape %zu: create failed", s);
             continue;
         }
-        int kfd = have_kernel ? kmap_create(BLOOM, 0, vs, shapes[s].max, BPF_F_ZERO_SEED,
+        int kfd = have_kernel ? test_kmap_create(BLOOM, 0, vs, shapes[s].max, BPF_F_ZERO_SEED,
                                             shapes[s].extra)
                               : -1;
         uint8_t vals[64][32];
@@ -335,7 +309,7 @@ static int kprog_load(const struct bpfvm_insn *insns, size_t cnt, int map_fd)
     a.insns = (uint64_t)(uintptr_t)p;
     a.insn_cnt = (uint32_t)cnt;
     a.license = (uint64_t)(uintptr_t)"GPL";
-    long fd = kbpf(BPF_PROG_LOAD, &a);
+    long fd = test_kbpf(BPF_PROG_LOAD, &a);
     if (fd >= 0)
         close((int)fd);
     return fd < 0 ? (int)fd : 0;
@@ -364,7 +338,7 @@ static void test_verifier(struct bpfvm_vm *vm)
     };
     struct bpfvm_map *m;
     CHECK_EQ_U64(bmap(0, 8, 16, 0, 0, &m), 0);
-    int kfd = have_kernel ? kmap_create(BLOOM, 0, 8, 16, 0, 0) : -1;
+    int kfd = have_kernel ? test_kmap_create(BLOOM, 0, 8, 16, 0, 0) : -1;
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         struct bpfvm_insn *insns = NULL;
         size_t cnt = 0;
@@ -469,7 +443,7 @@ int main(void)
     char dir[] = "/tmp/bpfvm-bloom-XXXXXX";
     if (mkdtemp(dir))
         setenv("BPFVM_PIN_DIR", dir, 1);
-    int fd = kmap_create(BLOOM, 0, 4, 1, 0, 0);
+    int fd = test_kmap_create(BLOOM, 0, 4, 1, 0, 0);
     have_kernel = fd >= 0;
     if (fd >= 0)
         close(fd);

@@ -16,31 +16,14 @@
 
 static int kernel_ok;
 
-static long kbpf(int cmd, union bpf_attr *a)
-{
-    long r = syscall(__NR_bpf, cmd, a, sizeof(*a));
-    return r < 0 ? -errno : r;
-}
-
 static int k_create(int type, uint32_t ks, uint32_t vs, uint32_t max, uint32_t flags)
 {
-    union bpf_attr a;
-    memset(&a, 0, sizeof(a));
-    a.map_type = (uint32_t)type, a.key_size = ks, a.value_size = vs, a.max_entries = max;
-    a.map_flags = flags;
-    return (int)kbpf(BPF_MAP_CREATE, &a);
+    return test_kmap_create((uint32_t)type, ks, vs, max, flags, 0);
 }
 
 static int k_elem(int cmd, int fd, const void *key, void *val, uint64_t flags)
 {
-    union bpf_attr a;
-    memset(&a, 0, sizeof(a));
-    a.map_fd = (uint32_t)fd, a.key = (uint64_t)(uintptr_t)key, a.flags = flags;
-    if (cmd == BPF_MAP_GET_NEXT_KEY)
-        a.next_key = (uint64_t)(uintptr_t)val;
-    else
-        a.value = (uint64_t)(uintptr_t)val;
-    int r = (int)kbpf(cmd, &a);
+    int r = (int)test_kmap_elem(cmd, fd, key, val, flags);
     return r > 0 ? 0 : r;
 }
 
